@@ -1,0 +1,48 @@
+"""animefeat: tell anime from western cartoon art with explainable structural features.
+
+>>> import animefeat as af
+>>> image = af.load_image("drawing.png")            # doctest: +SKIP
+>>> af.extract_features(image).shape                # doctest: +SKIP
+>>> af.classify(image).label                        # doctest: +SKIP
+"""
+
+from . import exceptions
+from ._version import __version__
+from .exceptions import (
+    AnimefeatError,
+    ImageDecodeError,
+    ImageNotFoundError,
+    ImageShapeError,
+    ImageTooLargeError,
+    ModelError,
+    UnsupportedInputError,
+)
+from .estimator import FeatureExtractor
+from .explain import Contribution
+from .features import extract_features, feature_names
+from .io import Limits, load_frames, load_image
+from .model import AnimefeatModel, Prediction, classify, classify_many, load_model
+
+__all__ = [
+    "AnimefeatError",
+    "AnimefeatModel",
+    "Contribution",
+    "FeatureExtractor",
+    "ImageDecodeError",
+    "ImageNotFoundError",
+    "ImageShapeError",
+    "ImageTooLargeError",
+    "Limits",
+    "ModelError",
+    "Prediction",
+    "UnsupportedInputError",
+    "__version__",
+    "classify",
+    "classify_many",
+    "exceptions",
+    "extract_features",
+    "feature_names",
+    "load_frames",
+    "load_image",
+    "load_model",
+]

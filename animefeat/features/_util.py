@@ -1,0 +1,41 @@
+"""Small helpers the feature families share."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+__all__ = ["entropy_bits", "grey_uint8", "safe_ratio"]
+
+
+def grey_uint8(work):
+    """The working copy's grey view as uint8, computed once per working copy."""
+    if "grey_u8" not in work.cache:
+        work.cache["grey_u8"] = np.rint(work.grey * 255).astype(np.uint8)
+    return work.cache["grey_u8"]
+
+
+def gradients(work):
+    """Sobel gradient magnitude and angle (degrees in [0, 180)) of the grey view, cached."""
+    if "gradients" not in work.cache:
+        gx = cv2.Sobel(work.grey, cv2.CV_64F, 1, 0, ksize=3)
+        gy = cv2.Sobel(work.grey, cv2.CV_64F, 0, 1, ksize=3)
+        magnitude = np.hypot(gx, gy)
+        angle = np.degrees(np.arctan2(gy, gx)) % 180.0
+        work.cache["gradients"] = (magnitude, angle)
+    return work.cache["gradients"]
+
+
+def entropy_bits(counts):
+    """Shannon entropy, in bits, of a histogram of counts (0 for an empty one)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    total = counts.sum()
+    if total <= 0:
+        return 0.0
+    p = counts[counts > 0] / total
+    return float(-(p * np.log2(p)).sum())
+
+
+def safe_ratio(numerator, denominator):
+    """``numerator / denominator``, or NaN where the denominator is 0 (not measurable)."""
+    return float(numerator) / float(denominator) if denominator else float("nan")

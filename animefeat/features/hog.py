@@ -1,0 +1,62 @@
+"""HOG family: histograms of oriented gradients on a fixed 64x64 grey copy, pooled.
+
+The full descriptor (1,764 values) would let the classifier memorise layouts of one
+source; pooling it to the mean and spread of each orientation keeps what is about
+drawing style (how much structure runs in each direction, how evenly) in 18 numbers.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..preprocess import as_working_copy
+from ._util import grey_uint8
+
+__all__ = ["NAMES", "hog_descriptor", "hog_features"]
+
+HOG_SIDE = 64
+N_BINS = 9
+
+NAMES = (
+    *(f"mean_{i * 180 // N_BINS}" for i in range(N_BINS)),
+    *(f"std_{i * 180 // N_BINS}" for i in range(N_BINS)),
+)
+
+# cv2's HOG is about 20x faster than skimage.feature.hog at this size and gives the
+# same Dalal-Triggs blocks; the descriptor object is immutable, so one is shared.
+_HOG = cv2.HOGDescriptor((HOG_SIDE, HOG_SIDE), (16, 16), (8, 8), (8, 8), N_BINS)
+
+
+def hog_descriptor(image):
+    """The full HOG descriptor of the 64x64 grey copy.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W, 3), uint8, or WorkingCopy
+
+    Returns
+    -------
+    descriptor : ndarray of shape (n_blocks, 4, N_BINS), float64
+        Block-normalised histograms: 7x7 blocks of 2x2 cells of 8x8 pixels.
+    """
+    work = as_working_copy(image)
+    small = cv2.resize(grey_uint8(work), (HOG_SIDE, HOG_SIDE), interpolation=cv2.INTER_AREA)
+    return _HOG.compute(small).astype(np.float64).reshape(-1, 4, N_BINS)
+
+
+def hog_features(image):
+    """Mean and standard deviation of each HOG orientation bin over all cells.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W, 3), uint8, or WorkingCopy
+
+    Returns
+    -------
+    features : ndarray of shape (18,), float64
+        ``mean_<deg>``, ``std_<deg>``: over the 196 normalised cell histograms, for
+        orientation bins starting at 0, 20, ..., 160 degrees.
+    """
+    cells = hog_descriptor(image).reshape(-1, N_BINS)
+    return np.concatenate([cells.mean(axis=0), cells.std(axis=0)])

@@ -1,0 +1,399 @@
+"""Image loading: anything a person would hand us -> (H, W, 3) uint8 RGB.
+
+All decoding goes through Pillow, which reads every format users upload (EXIF
+orientation, palettes, CMYK, 16-bit PNG, WebP, animated GIF). Limits are checked
+from the header, before any pixel is decoded, so a decompression bomb costs
+nothing. Every failure is an :class:`~animefeat.exceptions.AnimefeatError`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import os
+import re
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from .exceptions import (
+    AnimefeatError,
+    ImageDecodeError,
+    ImageNotFoundError,
+    ImageShapeError,
+    ImageTooLargeError,
+    UnsupportedInputError,
+)
+
+__all__ = ["BACKGROUND", "Limits", "load_frames", "load_image"]
+
+#: Colour that transparent pixels are composited on. White, because transparent
+#: drawings (stickers, clip art) are meant to be seen on a light page.
+BACKGROUND = (255, 255, 255)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds that protect a process from hostile or absurd input.
+
+    Parameters
+    ----------
+    max_bytes : int
+        Largest encoded input accepted, in bytes.
+    max_pixels : int
+        Largest ``width * height`` accepted, read from the header before decoding.
+    max_frames : int
+        Most animation frames ever decoded from one file.
+    min_side : int
+        Smallest side, in pixels, that the structural features can describe.
+    max_aspect : float
+        Largest ratio of long side to short side.
+    """
+
+    max_bytes: int = 64 * 1024 * 1024
+    max_pixels: int = 50_000_000
+    max_frames: int = 64
+    min_side: int = 16
+    max_aspect: float = 20.0
+
+
+DEFAULT_LIMITS = Limits()
+
+# Signatures of files that people rename to .jpg/.png; named so the error can say what it was.
+_FOREIGN_SIGNATURES = (
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (or an Office document)"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"\x7fELF", "an executable"),
+    (b"MZ", "a Windows executable"),
+)
+_BASE64_RE = re.compile(r"^[A-Za-z0-9+/=_\-\s]+$")
+_DATA_URL_RE = re.compile(r"^data:(?P<mime>[\w.+\-/]*)(?P<params>(;[\w.+\-]+=[\w.+\-]+)*)"
+                          r"(?P<b64>;base64)?,", re.IGNORECASE)
+
+
+def load_image(source, *, limits=None, max_side=None, background=BACKGROUND):
+    """Load an image from any common source as an RGB array.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, bytes, file-like, PIL.Image.Image or ndarray
+        A path; encoded bytes; a binary file object; a Pillow image; an array of
+        shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), uint8, uint16, bool or
+        float in [0, 1]; a base64 string; or a ``data:image/...;base64,`` URL.
+    limits : Limits, optional
+        Byte, pixel, frame and shape limits. Defaults to :class:`Limits()`.
+    max_side : int, optional
+        When given, JPEGs are decoded at a reduced scale (1/2, 1/4 or 1/8) whose
+        long side is still at least ``max_side``. The features work on a small
+        copy, so this saves most of the decode time of large photos.
+    background : tuple of 3 int
+        RGB colour that transparent pixels are composited on.
+
+    Returns
+    -------
+    image : ndarray of shape (H, W, 3), dtype uint8
+        RGB pixels, EXIF orientation applied; the first frame of an animation.
+
+    Raises
+    ------
+    AnimefeatError
+        One of its subclasses, with a message naming the problem.
+    """
+    limits = DEFAULT_LIMITS if limits is None else limits
+    if isinstance(source, np.ndarray):
+        return _check_shape(_array_to_rgb(source, background), limits)
+    if isinstance(source, Image.Image):
+        _check_pixels(source.size, limits)
+        return _check_shape(_pil_to_rgb(source, background), limits)
+    with _open(source, limits, max_side) as im:
+        return _check_shape(_pil_to_rgb(_orient(im), background), limits)
+
+
+def load_frames(source, *, n_frames=4, limits=None, background=BACKGROUND):
+    """Load up to ``n_frames`` evenly spaced frames of an animated image.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, bytes or file-like
+        Any encoded source that :func:`load_image` accepts.
+    n_frames : int
+        How many frames to return at most; a still image gives one.
+    limits : Limits, optional
+        Only the first ``limits.max_frames`` frames are considered.
+    background : tuple of 3 int
+        RGB colour that transparent pixels are composited on.
+
+    Returns
+    -------
+    frames : list of ndarray of shape (H, W, 3), dtype uint8
+    """
+    limits = DEFAULT_LIMITS if limits is None else limits
+    if n_frames < 1:
+        raise ValueError(f"n_frames must be at least 1, got {n_frames}")
+    with _open(source, limits, None) as im:
+        total = min(getattr(im, "n_frames", 1), limits.max_frames)
+        picks = np.unique(np.linspace(0, total - 1, min(n_frames, total)).round().astype(int))
+        frames = []
+        for index in picks:
+            try:
+                im.seek(int(index))
+                frame = _pil_to_rgb(_orient(im), background)
+            except AnimefeatError:
+                raise
+            except Exception as exc:  # Pillow plugins raise many types on corrupt frames
+                raise ImageDecodeError(f"frame {index} cannot be decoded: {exc}") from None
+            frames.append(_check_shape(frame, limits))
+        return frames
+
+
+# --- sources -> bytes -------------------------------------------------------------------------
+
+
+def _read_source(source, limits):
+    """Return the encoded bytes behind any supported source."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    elif isinstance(source, str):
+        data = _read_string(source, limits)
+    elif isinstance(source, os.PathLike):
+        data = _read_path(os.fspath(source), limits)
+    elif hasattr(source, "read"):
+        if isinstance(source, io.TextIOBase):
+            raise UnsupportedInputError("the file object is open in text mode; open it with 'rb'")
+        try:
+            data = source.read(limits.max_bytes + 1)
+        except Exception as exc:
+            raise ImageDecodeError(f"the file object could not be read: {exc}") from None
+        if isinstance(data, str):
+            raise UnsupportedInputError("the file object is open in text mode; open it with 'rb'")
+    else:
+        raise UnsupportedInputError(
+            f"cannot load an image from {type(source).__name__}; give a path, bytes, a binary "
+            "file, a PIL image, a numpy array, base64 text or a data: URL")
+    if len(data) > limits.max_bytes:
+        raise ImageTooLargeError(f"the input is over the {limits.max_bytes:,}-byte limit")
+    if not data:
+        raise ImageDecodeError("the input is empty (0 bytes)")
+    return data
+
+
+def _read_path(path, limits):
+    try:
+        size = os.path.getsize(path)
+        if size > limits.max_bytes:
+            raise ImageTooLargeError(
+                f"{path!r} is {size:,} bytes, over the {limits.max_bytes:,}-byte limit")
+        with open(path, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise ImageNotFoundError(f"no such file: {path!r}") from None
+    except IsADirectoryError:
+        raise UnsupportedInputError(f"{path!r} is a folder, not an image file") from None
+    except OSError as exc:
+        raise ImageNotFoundError(f"{path!r} cannot be read: {exc.strerror or exc}") from None
+
+
+def _read_string(text, limits):
+    stripped = text.strip()
+    if stripped[:5].lower() == "data:":
+        return _decode_data_url(stripped)
+    # A short string that names a file is a path, whatever characters it has.
+    if len(stripped) < 4096 and "\n" not in stripped and os.path.exists(stripped):
+        return _read_path(stripped, limits)
+    if len(stripped) >= 16 and _BASE64_RE.match(stripped) and not _looks_like_path(stripped):
+        return _decode_base64(stripped)
+    if len(stripped) < 4096:
+        raise ImageNotFoundError(f"no such file: {stripped!r} (and it is not base64 image data)")
+    raise UnsupportedInputError("the string is neither a path, base64 image data nor a data: URL")
+
+
+def _looks_like_path(text):
+    return bool(re.search(r"\.(jpe?g|png|gif|webp|bmp|tiff?)$", text, re.IGNORECASE))
+
+
+def _decode_data_url(url):
+    match = _DATA_URL_RE.match(url)
+    if match is None:
+        raise ImageDecodeError("malformed data: URL; expected 'data:image/<type>;base64,<data>'")
+    mime = match["mime"].lower()
+    if mime and not mime.startswith("image/"):
+        raise UnsupportedInputError(f"the data: URL holds {mime!r}, not an image")
+    if mime == "image/svg+xml":
+        raise UnsupportedInputError("SVG is a vector format; rasterise it to PNG first")
+    if not match["b64"]:
+        raise ImageDecodeError("the data: URL is not base64-encoded (';base64,' is missing)")
+    return _decode_base64(url[match.end():])
+
+
+def _decode_base64(text):
+    compact = re.sub(r"\s+", "", text)
+    try:
+        if "-" in compact or "_" in compact:
+            data = base64.urlsafe_b64decode(compact.encode("ascii"))
+        else:
+            data = base64.b64decode(compact.encode("ascii"), validate=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
+        raise ImageDecodeError(f"invalid base64 image data: {exc}") from None
+    if not data:
+        raise ImageDecodeError("the base64 data decodes to 0 bytes")
+    return data
+
+
+# --- bytes -> PIL image -----------------------------------------------------------------------
+
+
+class _open:
+    """Context manager: sniff, open lazily, check limits from the header, then decode."""
+
+    def __init__(self, source, limits, max_side):
+        self.data = _read_source(source, limits)
+        self.limits = limits
+        self.max_side = max_side
+        self.im = None
+
+    def __enter__(self):
+        _reject_foreign(self.data)
+        try:
+            with warnings.catch_warnings():
+                # We enforce our own pixel limit below; Pillow's warning would only be noise.
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                im = Image.open(io.BytesIO(self.data))
+                self.im = im
+                _check_pixels(im.size, self.limits)
+                if self.max_side and im.format == "JPEG":
+                    im.draft("RGB", (self.max_side, self.max_side))
+                im.load()
+        except AnimefeatError:
+            self.__exit__()
+            raise
+        except Image.DecompressionBombError as exc:
+            self.__exit__()
+            raise ImageTooLargeError(f"the image is over the pixel limit: {exc}") from None
+        except Image.UnidentifiedImageError:
+            self.__exit__()
+            raise ImageDecodeError(
+                f"not a recognised image format ({_describe_head(self.data)})") from None
+        except Exception as exc:  # truncated/corrupt data: Pillow raises OSError, SyntaxError, ...
+            self.__exit__()
+            raise ImageDecodeError(f"the image data is corrupt or truncated: {exc}") from None
+        return self.im
+
+    def __exit__(self, *exc_info):
+        if self.im is not None:
+            self.im.close()
+            self.im = None
+        return False
+
+
+def _reject_foreign(data):
+    for signature, what in _FOREIGN_SIGNATURES:
+        if data.startswith(signature):
+            raise UnsupportedInputError(f"the file is {what}, not an image")
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in data[:8192].lower()):
+        raise UnsupportedInputError("SVG is a vector format; rasterise it to PNG first")
+    if head.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
+        raise UnsupportedInputError("the file is an HTML page, not an image")
+
+
+def _describe_head(data):
+    head = data[:512]
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"{len(data):,} bytes starting {data[:8].hex(' ')}"
+    return "it looks like text"
+
+
+def _check_pixels(size, limits):
+    width, height = size
+    if width * height > limits.max_pixels:
+        raise ImageTooLargeError(
+            f"the image is {width}x{height} = {width * height:,} pixels, over the "
+            f"{limits.max_pixels:,}-pixel limit")
+
+
+def _orient(im):
+    try:
+        return ImageOps.exif_transpose(im)
+    except Exception:  # malformed EXIF must not lose an otherwise good image
+        return im
+
+
+# --- PIL / numpy -> (H, W, 3) uint8 ---------------------------------------------------------
+
+
+def _pil_to_rgb(im, background):
+    mode = im.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        return _array_to_rgb(np.asarray(im), background, sixteen_bit=mode != "F")
+    if mode == "P" and "transparency" in im.info:
+        im = im.convert("RGBA")
+    elif mode in ("LA", "La", "PA", "RGBa"):
+        im = im.convert("RGBA")
+    if im.mode == "RGBA":
+        return _array_to_rgb(np.asarray(im), background)
+    if im.mode != "RGB":
+        im = im.convert("RGB")
+    return np.array(im, dtype=np.uint8)
+
+
+def _array_to_rgb(array, background, sixteen_bit=False):
+    arr = np.asarray(array)
+    if arr.dtype == object or arr.size == 0:
+        raise UnsupportedInputError(f"the array is empty or not numeric (dtype {arr.dtype})")
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if arr.ndim == 2:
+        arr = np.stack([arr] * 3, axis=-1)
+    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
+        raise UnsupportedInputError(
+            f"expected an array of shape (H, W), (H, W, 3) or (H, W, 4), got {arr.shape}")
+    arr = _to_uint8(arr, sixteen_bit)
+    if arr.shape[2] == 4:
+        alpha = arr[..., 3:4].astype(np.float64) / 255.0
+        bg = np.asarray(background, dtype=np.float64)
+        arr = np.rint(arr[..., :3] * alpha + bg * (1.0 - alpha)).astype(np.uint8)
+    return np.ascontiguousarray(arr, dtype=np.uint8)
+
+
+def _to_uint8(arr, sixteen_bit):
+    if arr.dtype == np.uint8:
+        return arr.copy()
+    if arr.dtype == bool:
+        return arr.astype(np.uint8) * 255
+    if np.issubdtype(arr.dtype, np.floating):
+        if not np.all(np.isfinite(arr)):
+            raise UnsupportedInputError("the float array holds NaN or infinite values")
+        if arr.min() < 0 or arr.max() > 1:
+            raise UnsupportedInputError(
+                "float arrays must hold values in [0, 1] "
+                f"(got {arr.min():.3g}..{arr.max():.3g})")
+        return np.rint(arr * 255).astype(np.uint8)
+    if np.issubdtype(arr.dtype, np.integer):
+        if arr.min() < 0:
+            raise UnsupportedInputError("integer arrays must not hold negative values")
+        if arr.dtype == np.uint16 or sixteen_bit or arr.max() > 255:
+            if arr.max() > 65535:
+                raise UnsupportedInputError("integer arrays must fit in 16 bits")
+            # 16-bit -> 8-bit keeping the full range: 65535 / 257 == 255
+            return np.rint(arr.astype(np.float64) / 257.0).astype(np.uint8)
+        return arr.astype(np.uint8)
+    raise UnsupportedInputError(f"unsupported array dtype {arr.dtype}")
+
+
+def _check_shape(rgb, limits):
+    height, width = rgb.shape[:2]
+    if min(height, width) < limits.min_side:
+        raise ImageShapeError(
+            f"the image is {width}x{height}; both sides must be at least {limits.min_side} px")
+    if max(height, width) / min(height, width) > limits.max_aspect:
+        raise ImageShapeError(
+            f"the image is {width}x{height}, more elongated than {limits.max_aspect:g}:1")
+    return rgb

@@ -1,0 +1,468 @@
+"""The classifier: pipeline, drawing check, save/load (skops + JSON card), ``classify``.
+
+A model is two calibrated gradient-boosted classifiers on the same feature vector:
+
+* ``classifier``: a :class:`~sklearn.pipeline.Pipeline` ``FeatureExtractor`` ->
+  ``CalibratedClassifierCV(HistGradientBoostingClassifier)``, anime vs cartoon;
+* ``drawing``: drawing vs photograph, so a selfie is not called a cartoon.
+
+Files are skops archives (never pickle) with a JSON model card beside them; loading
+checks the card's file hash, the feature names and the library versions, and refuses
+any type outside an explicit trusted list.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import hashlib
+import json
+import platform
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.pipeline import Pipeline
+
+from ._version import __version__
+from .estimator import FeatureExtractor
+from .exceptions import AnimefeatError, ModelError
+from .explain import Contribution, explain_vector
+from .features import extract_features, feature_names
+from .io import load_image
+from .preprocess import WORK_SIDE
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "AnimefeatModel",
+    "Prediction",
+    "build_classifier",
+    "classify",
+    "classify_many",
+    "load_model",
+]
+
+#: The shipped model, inside the package so a plain ``pip install`` carries it.
+DEFAULT_MODEL = Path(__file__).parent / "_data" / "anime-cartoon.skops"
+MODEL_FORMAT = 1
+#: Bumped whenever a feature's definition changes, so old models are refused.
+FEATURES_VERSION = 1
+LABELS = ("cartoon", "anime")  # class 0, class 1
+
+# Every type a model file may contain. Anything else, e.g. a function smuggled in,
+# makes loading fail before a single object is built.
+TRUSTED_TYPES = [
+    "animefeat.estimator.FeatureExtractor",
+    "sklearn._loss.link.Interval",
+    "sklearn._loss.link.LogitLink",
+    "sklearn._loss.loss.HalfBinomialLoss",
+    "sklearn.calibration.CalibratedClassifierCV",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.model_selection._split.StratifiedKFold",
+    "sklearn.pipeline.Pipeline",
+]
+# Libraries whose versions are recorded on the card and checked on load (major.minor).
+CHECKED_LIBRARIES = ("scikit-learn",)
+RECORDED_LIBRARIES = ("numpy", "scipy", "scikit-learn", "scikit-image", "opencv-python-headless",
+                      "pillow", "skops", "joblib")
+
+DEFAULT_PARAMS = {
+    "learning_rate": 0.05,
+    "max_iter": 300,
+    "max_leaf_nodes": 15,
+    "min_samples_leaf": 10,
+    "l2_regularization": 0.0,
+}
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The answer for one image.
+
+    Attributes
+    ----------
+    label : str
+        ``"anime"`` or ``"cartoon"``.
+    probabilities : dict
+        ``{"anime": p, "cartoon": 1 - p}``, calibrated.
+    is_drawing : bool
+        False when the image looks like a photograph (or otherwise unlike the drawings
+        the model knows); the label is then only the less wrong of the two.
+    drawing_probability : float
+        Calibrated probability that the image is a drawing.
+    explanation : list of Contribution
+        The features that moved this decision most, largest first.
+    model : dict
+        ``{"name": ..., "version": ...}`` of the model that answered.
+    """
+
+    label: str
+    probabilities: dict
+    is_drawing: bool
+    drawing_probability: float
+    explanation: list = field(default_factory=list)
+    model: dict = field(default_factory=dict)
+
+    def to_dict(self):
+        """A JSON-serialisable dict: what the web API returns."""
+        return {
+            "label": self.label,
+            "probabilities": dict(self.probabilities),
+            "is_drawing": self.is_drawing,
+            "drawing_probability": self.drawing_probability,
+            "explanation": [c.to_dict() for c in self.explanation],
+            "model": dict(self.model),
+        }
+
+
+def build_classifier(params=None, *, seed=0, families=None):
+    """The untrained anime-vs-cartoon pipeline.
+
+    Parameters
+    ----------
+    params : dict, optional
+        ``HistGradientBoostingClassifier`` parameters; :data:`DEFAULT_PARAMS` by default.
+    seed : int
+        Random state of the boosting.
+    families : sequence of str, optional
+        Feature families; all by default.
+
+    Returns
+    -------
+    pipeline : Pipeline
+        ``features`` (:class:`FeatureExtractor`) -> ``model`` (sigmoid-calibrated,
+        5-fold ``CalibratedClassifierCV`` around gradient boosting).
+    """
+    return Pipeline([
+        ("features", FeatureExtractor(families=families)),
+        ("model", calibrated_booster(params, seed=seed)),
+    ])
+
+
+def calibrated_booster(params=None, *, seed=0):
+    """Sigmoid-calibrated gradient boosting, the head of both classifiers."""
+    booster = HistGradientBoostingClassifier(random_state=seed, **(params or DEFAULT_PARAMS))
+    return CalibratedClassifierCV(booster, method="sigmoid", cv=5)
+
+
+class AnimefeatModel:
+    """A trained model: the anime/cartoon pipeline, the drawing check and their card.
+
+    Parameters
+    ----------
+    classifier : Pipeline
+        Fitted ``FeatureExtractor`` -> calibrated booster; class 1 is anime.
+    drawing : estimator
+        Fitted on feature vectors; class 1 is "drawing".
+    reference : ndarray of shape (n_features,)
+        Training medians, the baseline of explanations.
+    card : dict
+        The model card (see :meth:`save`).
+    """
+
+    def __init__(self, classifier, drawing, reference, card):
+        self.classifier = classifier
+        self.drawing = drawing
+        self.reference = np.asarray(reference, dtype=np.float64)
+        self.card = card
+
+    @property
+    def feature_names(self):
+        """Names of the features the model was trained on."""
+        return list(self.card["feature_names"])
+
+    @property
+    def families(self):
+        """Feature families the model uses."""
+        return self.classifier.named_steps["features"].families
+
+    @property
+    def info(self):
+        """``{"name", "version"}`` of the model."""
+        return {"name": self.card.get("name", "unnamed"), "version": self.card.get("version")}
+
+    def features(self, image):
+        """The feature vector of one image, as the model computes it."""
+        rgb = load_image(image, max_side=2 * WORK_SIDE)
+        return extract_features(rgb, families=self.families)
+
+    def predict_vectors(self, X, *, explain=5):
+        """Predictions for rows of precomputed features.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_images, n_features)
+        explain : int
+            How many contributions each explanation lists (0 for none).
+
+        Returns
+        -------
+        predictions : list of Prediction
+        """
+        X = np.asarray(X, dtype=np.float64).reshape(-1, len(self.reference))
+        head = self.classifier.named_steps["model"]
+        p_anime = head.predict_proba(X)[:, 1]
+        p_drawing = self.drawing.predict_proba(X)[:, 1]
+        out = []
+        for x, pa, pd in zip(X, p_anime, p_drawing):
+            reasons = (explain_vector(head, x, self.reference, self.feature_names, top=explain)
+                       if explain else [])
+            out.append(Prediction(
+                label="anime" if pa >= 0.5 else "cartoon",
+                probabilities={"anime": float(pa), "cartoon": float(1 - pa)},
+                is_drawing=bool(pd >= 0.5),
+                drawing_probability=float(pd),
+                explanation=reasons,
+                model=self.info,
+            ))
+        return out
+
+    def predict(self, image, *, explain=5):
+        """Classify one image (anything :func:`load_image` accepts)."""
+        return self.predict_vectors(self.features(image)[None, :], explain=explain)[0]
+
+    # --- persistence ------------------------------------------------------------------------
+
+    def save(self, path):
+        """Write ``path`` (.skops) and the card beside it (.json).
+
+        Parameters
+        ----------
+        path : str or Path
+            Target file; ``.skops`` is appended when missing.
+
+        Returns
+        -------
+        path : Path
+            The model file written.
+        """
+        import skops.io as sio
+
+        path = Path(path)
+        if path.suffix != ".skops":
+            path = path.with_name(path.name + ".skops")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "format": MODEL_FORMAT,
+            "classifier": self.classifier,
+            "drawing": self.drawing,
+            "reference": self.reference,
+            "feature_names": self.feature_names,
+        }
+        sio.dump(payload, path)
+        card = dict(self.card)
+        card["file"] = {"name": path.name, "sha256": _sha256(path), "bytes": path.stat().st_size}
+        card_path(path).write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
+        self.card = card
+        return path
+
+    @classmethod
+    def load(cls, path):
+        """Load and verify a model file; see :func:`load_model`."""
+        import skops.io as sio
+
+        path = Path(path)
+        if not path.is_file():
+            raise ModelError(f"no model file at {str(path)!r}")
+        cpath = card_path(path)
+        if not cpath.is_file():
+            raise ModelError(f"the model card {cpath.name!r} is missing beside {path.name!r}")
+        try:
+            card = json.loads(cpath.read_text())
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"the model card {cpath.name!r} is not valid JSON: {exc}") from None
+        _check_card(card, path)
+        try:
+            untrusted = sio.get_untrusted_types(file=path)
+        except Exception as exc:
+            raise ModelError(f"{path.name!r} is not a readable skops model file: {exc}") from None
+        foreign = sorted(set(untrusted) - set(TRUSTED_TYPES))
+        if foreign:
+            raise ModelError(f"{path.name!r} contains types that are not trusted: {foreign}")
+        try:
+            payload = sio.load(path, trusted=list(untrusted))
+        except Exception as exc:
+            raise ModelError(f"{path.name!r} could not be loaded: {exc}") from None
+        if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
+            raise ModelError(f"{path.name!r} is not an animefeat model of format {MODEL_FORMAT}")
+        if list(payload["feature_names"]) != card["feature_names"]:
+            raise ModelError("the model file and its card disagree on the feature names")
+        return cls(payload["classifier"], payload["drawing"], payload["reference"], card)
+
+
+def card_path(model_path):
+    """The JSON model card that belongs to a ``.skops`` file."""
+    return Path(model_path).with_suffix(".json")
+
+
+def _sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _check_card(card, path):
+    expected = card.get("file", {}).get("sha256")
+    if expected != _sha256(path):
+        raise ModelError(f"{path.name!r} does not match the hash on its card: the file was "
+                         "changed after training (tampered or corrupt)")
+    if card.get("features_version") != FEATURES_VERSION:
+        raise ModelError(f"{path.name!r} was trained on features version "
+                         f"{card.get('features_version')}, this animefeat computes version "
+                         f"{FEATURES_VERSION}; retrain it with `animefeat train`")
+    names = card.get("feature_names")
+    families = card.get("hyperparameters", {}).get("families")
+    if names != feature_names(families):
+        raise ModelError(f"{path.name!r} expects other features than this animefeat computes; "
+                         "retrain it with `animefeat train`")
+    recorded = card.get("versions", {})
+    for lib in CHECKED_LIBRARIES:
+        have, want = library_version(lib), recorded.get(lib)
+        if want is None or have.split(".")[:2] != want.split(".")[:2]:
+            raise ModelError(f"{path.name!r} was saved with {lib} {want}, but {have} is "
+                             f"installed; install {lib}=={want} or retrain the model")
+
+
+def library_version(name):
+    """Installed version of a distribution, or ``"absent"``."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+def environment():
+    """Versions of Python, animefeat and every library that shapes a model."""
+    versions = {"python": platform.python_version(), "animefeat": __version__}
+    versions.update({lib: library_version(lib) for lib in RECORDED_LIBRARIES})
+    return versions
+
+
+def new_card(*, name, version, params, families, seed, data, metrics):
+    """A model card with the environment, date and feature names filled in."""
+    return {
+        "name": name,
+        "version": version,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "task": "anime vs western cartoon; drawing vs photograph",
+        "labels": list(LABELS),
+        "features_version": FEATURES_VERSION,
+        "feature_names": feature_names(families),
+        "hyperparameters": {"booster": dict(params), "calibration": "sigmoid, 5-fold",
+                            "families": families, "seed": seed, "working_side": WORK_SIDE},
+        "versions": environment(),
+        "data": data,
+        "metrics": metrics,
+    }
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(path):
+    return AnimefeatModel.load(path)
+
+
+def load_model(path=None):
+    """Load a model, the shipped default when no path is given. Cached per path.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A ``.skops`` file with its ``.json`` card beside it.
+
+    Returns
+    -------
+    model : AnimefeatModel
+
+    Raises
+    ------
+    ModelError
+        Missing file or card, hash mismatch (tampered), untrusted types, other feature
+        names or another scikit-learn version than the model was saved with.
+    """
+    resolved = Path(DEFAULT_MODEL if path is None else path).resolve()
+    return _load_cached(str(resolved))
+
+
+def classify(image, *, model=None, explain=5):
+    """Classify one image as anime or cartoon.
+
+    Parameters
+    ----------
+    image : str, bytes, file-like, PIL image, ndarray, base64 or data: URL
+        Anything :func:`animefeat.load_image` accepts.
+    model : AnimefeatModel or str or Path, optional
+        A loaded model or a model file; the shipped model by default.
+    explain : int
+        How many contributions the explanation lists.
+
+    Returns
+    -------
+    prediction : Prediction
+    """
+    return _as_model(model).predict(image, explain=explain)
+
+
+def classify_many(images, *, model=None, n_jobs=None, explain=5, on_error="raise"):
+    """Classify many images, extracting features in parallel.
+
+    Parameters
+    ----------
+    images : iterable
+        Anything :func:`animefeat.load_image` accepts, one per image.
+    model : AnimefeatModel or str or Path, optional
+        The shipped model by default.
+    n_jobs : int, optional
+        Parallel workers for feature extraction (joblib semantics).
+    explain : int
+        Contributions per explanation.
+    on_error : {"raise", "return"}
+        ``"return"`` puts the :class:`AnimefeatError` of a bad image in its place in
+        the result instead of stopping.
+
+    Returns
+    -------
+    predictions : list of Prediction (or AnimefeatError with ``on_error="return"``)
+    """
+    from joblib import Parallel, delayed
+
+    if on_error not in ("raise", "return"):
+        raise ValueError(f"on_error must be 'raise' or 'return', got {on_error!r}")
+    model = _as_model(model)
+    images = list(images)
+    if n_jobs in (None, 1) or len(images) < 2:
+        rows = [_features_or_error(model, im, on_error) for im in images]
+    else:
+        rows = Parallel(n_jobs=n_jobs)(
+            delayed(_features_or_error)(model, im, on_error) for im in images)
+    good = [i for i, r in enumerate(rows) if not isinstance(r, AnimefeatError)]
+    out = list(rows)
+    if good:
+        preds = model.predict_vectors(np.vstack([rows[i] for i in good]), explain=explain)
+        for i, pred in zip(good, preds):
+            out[i] = pred
+    return out
+
+
+def _features_or_error(model, image, on_error):
+    try:
+        return model.features(image)
+    except AnimefeatError as exc:
+        if on_error == "raise":
+            raise
+        return exc
+
+
+def _as_model(model):
+    if model is None or isinstance(model, (str, Path)):
+        return load_model(model)
+    if not isinstance(model, AnimefeatModel):
+        raise TypeError(f"model must be an AnimefeatModel or a path, got {type(model).__name__}")
+    return model
+
+
+__all__ += ["Contribution"]

@@ -1,0 +1,169 @@
+"""The working copy: one small, normalised view of an image that every feature family shares.
+
+Features must describe the drawing, not its file: its resolution, its letterbox or the
+blank page around it. So, once per image, we
+
+1. trim flat borders (letterboxing, the white page around clip art),
+2. resize so the long side is ``side`` pixels (area averaging when shrinking),
+3. derive the grey and HSV views and a foreground mask (pixels that are not the flat
+   background connected to the border), so families normalise by drawing area.
+
+The default ``side`` of 128 px is close to the resolution of the smallest training
+sources, so a 2000-px web image and a 100-px thumbnail reach the families alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from scipy import ndimage as ndi
+
+from .io import load_image
+
+__all__ = ["WORK_SIDE", "WorkingCopy", "trim_borders", "working_copy"]
+
+WORK_SIDE = 128
+# A border line is "flat" when nearly all its pixels are within this distance of its colour.
+_FLAT_TOLERANCE = 18
+_FLAT_SHARE = 0.98
+
+
+@dataclass(frozen=True, eq=False)
+class WorkingCopy:
+    """The shared, down-scaled view of one image.
+
+    Attributes
+    ----------
+    rgb : ndarray of shape (h, w, 3), uint8
+        Trimmed, resized RGB; ``max(h, w) == side``.
+    grey : ndarray of shape (h, w), float64
+        Luma in [0, 1] (ITU-R BT.601 weights).
+    hsv : ndarray of shape (h, w, 3), float64
+        Hue, saturation and value, each in [0, 1].
+    foreground : ndarray of shape (h, w), bool
+        False on the flat background that touches the border.
+    crop : tuple of 4 int
+        ``(top, bottom, left, right)`` rows/columns trimmed from the original.
+    scale : float
+        Working pixels per original pixel (after trimming).
+    """
+
+    rgb: np.ndarray
+    grey: np.ndarray
+    hsv: np.ndarray
+    foreground: np.ndarray
+    crop: tuple
+    scale: float
+    cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def foreground_share(self):
+        """Share of working pixels in the foreground, in [0, 1]."""
+        return float(self.foreground.mean())
+
+
+def as_working_copy(image, *, side=WORK_SIDE):
+    """Return ``image`` as a :class:`WorkingCopy`, building one unless it already is."""
+    if isinstance(image, WorkingCopy):
+        return image
+    return working_copy(image, side=side)
+
+
+def working_copy(image, *, side=WORK_SIDE):
+    """Build the shared working copy of an image.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W, 3), uint8, or anything :func:`load_image` accepts
+        The RGB image.
+    side : int
+        Long side of the working copy, in pixels.
+
+    Returns
+    -------
+    work : WorkingCopy
+    """
+    rgb = image if _is_rgb_uint8(image) else load_image(image)
+    top, bottom, left, right = trim_borders(rgb)
+    core = rgb[top:rgb.shape[0] - bottom, left:rgb.shape[1] - right]
+    height, width = core.shape[:2]
+    scale = side / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    small = cv2.resize(np.ascontiguousarray(core), size, interpolation=interpolation)
+    grey = small @ np.array([0.299, 0.587, 0.114]) / 255.0
+    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV_FULL).astype(np.float64) / 255.0
+    return WorkingCopy(
+        rgb=small, grey=grey, hsv=hsv, foreground=_foreground(small),
+        crop=(top, bottom, left, right), scale=scale)
+
+
+def trim_borders(image, *, tolerance=_FLAT_TOLERANCE, min_keep=0.25):
+    """Find flat borders (letterbox bars, blank page) around an image.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W, 3), uint8
+    tolerance : int
+        Largest per-channel difference from a border line's median colour that
+        still counts as flat.
+    min_keep : float
+        Never trim an axis below this share of its length (a blank image stays whole).
+
+    Returns
+    -------
+    crop : tuple of 4 int
+        Rows trimmed at the top and bottom, columns trimmed at the left and right.
+    """
+    img = image.astype(np.int16)
+    height, width = img.shape[:2]
+    flat_rows = _flat_lines(img, tolerance)
+    flat_cols = _flat_lines(img.transpose(1, 0, 2), tolerance)
+    top, bottom = _run_length(flat_rows), _run_length(flat_rows[::-1])
+    left, right = _run_length(flat_cols), _run_length(flat_cols[::-1])
+    if height - top - bottom < max(min_keep * height, 8):
+        top = bottom = 0
+    if width - left - right < max(min_keep * width, 8):
+        left = right = 0
+    return top, bottom, left, right
+
+
+def _flat_lines(img, tolerance):
+    median = np.median(img, axis=1, keepdims=True)
+    close = np.all(np.abs(img - median) <= tolerance, axis=2)
+    return close.mean(axis=1) >= _FLAT_SHARE
+
+
+def _run_length(flags):
+    not_flat = np.flatnonzero(~flags)
+    return int(not_flat[0]) if not_flat.size else len(flags)
+
+
+def _foreground(rgb):
+    """Mask out the flat background region connected to the border."""
+    img = rgb.astype(np.int16)
+    border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
+    # The background colour is the border's dominant colour, if it has one.
+    quant = border // 16
+    keys, counts = np.unique(quant[:, 0] * 256 + quant[:, 1] * 16 + quant[:, 2],
+                             return_counts=True)
+    dominant = keys[np.argmax(counts)]
+    if counts.max() < 0.5 * len(border):
+        return np.ones(rgb.shape[:2], dtype=bool)
+    colour = np.median(border[(quant[:, 0] * 256 + quant[:, 1] * 16 + quant[:, 2]) == dominant],
+                       axis=0)
+    near = np.all(np.abs(img - colour) <= _FLAT_TOLERANCE, axis=2)
+    labels, _ = ndi.label(near)
+    edge_labels = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    background = np.isin(labels, edge_labels[edge_labels > 0])
+    foreground = ~background
+    if foreground.mean() < 0.02:  # an (almost) blank image: describe all of it
+        return np.ones(rgb.shape[:2], dtype=bool)
+    return foreground
+
+
+def _is_rgb_uint8(image):
+    return (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3
+            and image.shape[2] == 3)

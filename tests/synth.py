@@ -1,0 +1,101 @@
+"""Synthetic images with known answers, shared by the tests."""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+from PIL import Image
+
+WHITE = (255, 255, 255)
+BLACK = (0, 0, 0)
+
+
+def blank(height=128, width=128, colour=WHITE):
+    """A flat image: no edges, no lines, one colour."""
+    return np.full((height, width, 3), colour, dtype=np.uint8)
+
+
+def stripes(*, width, spacing=24, size=128, colour=BLACK, background=WHITE):
+    """Vertical lines of exactly ``width`` pixels every ``spacing`` pixels."""
+    img = blank(size, size, background)
+    for x in range(spacing // 2, size - width, spacing):
+        img[:, x:x + width] = colour
+    return img
+
+
+def palette_blocks(n_colours, *, size=128, seed=0):
+    """``n_colours`` equal vertical bands of well-separated flat colours."""
+    rng = np.random.default_rng(seed)
+    colours = rng.choice(np.arange(16, 256, 40), size=(n_colours * 4, 3))
+    colours = np.unique(colours, axis=0)[:n_colours]
+    img = blank(size, size)
+    bounds = np.linspace(0, size, n_colours + 1).round().astype(int)
+    for colour, (a, b) in zip(colours, zip(bounds[:-1], bounds[1:])):
+        img[:, a:b] = colour
+    return img
+
+
+def gradient(size=128):
+    """A smooth diagonal colour ramp: all shading, no flat fill."""
+    y, x = np.mgrid[0:size, 0:size] / (size - 1)
+    img = np.stack([x * 200 + 30, y * 200 + 30, (x + y) * 100 + 30], axis=-1)
+    return img.round().astype(np.uint8)
+
+
+def cartoon(seed=0, size=160):
+    """Flat fills with bold dark outlines: a western-cartoon-like drawing."""
+    rng = np.random.default_rng(seed)
+    img = blank(size, size)
+    for _ in range(4):
+        centre = tuple(int(v) for v in rng.integers(30, size - 30, 2))
+        radius = int(rng.integers(15, 35))
+        colour = tuple(int(v) for v in rng.choice([40, 120, 200, 240], 3))
+        cv2.circle(img, centre, radius, colour, -1)
+        cv2.circle(img, centre, radius, BLACK, int(rng.integers(4, 6)))
+    return img
+
+
+def anime(seed=0, size=160):
+    """Soft shaded regions with thin, light outlines: an anime-like drawing."""
+    rng = np.random.default_rng(seed)
+    img = gradient(size)
+    for _ in range(12):
+        p0 = tuple(int(v) for v in rng.integers(0, size, 2))
+        p1 = tuple(int(v) for v in rng.integers(0, size, 2))
+        cv2.line(img, p0, p1, (90, 60, 80), 1, cv2.LINE_AA)
+    img = cv2.GaussianBlur(img, (3, 3), 0)
+    noise = rng.normal(0, 4, img.shape)
+    return np.clip(img + noise, 0, 255).astype(np.uint8)
+
+
+def photo(seed=0, size=160):
+    """Smooth noise at several scales: a photograph-like texture."""
+    rng = np.random.default_rng(seed)
+    img = np.zeros((size, size, 3))
+    for scale in (4, 16, 64):
+        small = rng.normal(0, 40, (size // scale + 1, size // scale + 1, 3))
+        img += cv2.resize(small, (size, size), interpolation=cv2.INTER_CUBIC)
+    return np.clip(img + 128, 0, 255).astype(np.uint8)
+
+
+def face(*, eye_size=20, size=200):
+    """A drawn frontal face: skin oval, two dark eyes of ``eye_size`` px, mouth."""
+    img = blank(size, size)
+    c = size // 2
+    cv2.ellipse(img, (c, c), (size // 3, int(size / 2.4)), 0, 0, 360, (230, 190, 160), -1)
+    cv2.ellipse(img, (c, c), (size // 3, int(size / 2.4)), 0, 0, 360, BLACK, 2)
+    for dx in (-size // 7, size // 7):
+        cv2.ellipse(img, (c + dx, c - size // 12), (eye_size // 2, eye_size // 2), 0, 0, 360,
+                    (40, 30, 30), -1)
+    cv2.line(img, (c - size // 10, c + size // 5), (c + size // 10, c + size // 5), BLACK, 2)
+    return img
+
+
+def encode(image, fmt="PNG", **params):
+    """Encode an array (or PIL image) to bytes in ``fmt``."""
+    pil = image if isinstance(image, Image.Image) else Image.fromarray(image)
+    buffer = io.BytesIO()
+    pil.save(buffer, format=fmt, **params)
+    return buffer.getvalue()
