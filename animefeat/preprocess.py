@@ -86,7 +86,7 @@ def working_copy(image, *, side=WORK_SIDE):
     work : WorkingCopy
     """
     rgb = image if _is_rgb_uint8(image) else load_image(image)
-    top, bottom, left, right = trim_borders(rgb)
+    crop = top, bottom, left, right = trim_borders(rgb)
     core = rgb[top:rgb.shape[0] - bottom, left:rgb.shape[1] - right]
     height, width = core.shape[:2]
     scale = side / max(height, width)
@@ -96,11 +96,11 @@ def working_copy(image, *, side=WORK_SIDE):
     grey = small @ np.array([0.299, 0.587, 0.114]) / 255.0
     hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV_FULL).astype(np.float64) / 255.0
     return WorkingCopy(
-        rgb=small, grey=grey, hsv=hsv, foreground=_foreground(small),
-        crop=(top, bottom, left, right), scale=scale)
+        rgb=small, grey=grey, hsv=hsv, foreground=_foreground(small, _page_colour(rgb, crop)),
+        crop=crop, scale=scale)
 
 
-def trim_borders(image, *, tolerance=_FLAT_TOLERANCE, min_keep=0.25):
+def trim_borders(image, *, tolerance=_FLAT_TOLERANCE, min_keep=0.25, margin=0.02):
     """Find flat borders (letterbox bars, blank page) around an image.
 
     Parameters
@@ -111,6 +111,9 @@ def trim_borders(image, *, tolerance=_FLAT_TOLERANCE, min_keep=0.25):
         still counts as flat.
     min_keep : float
         Never trim an axis below this share of its length (a blank image stays whole).
+    margin : float
+        Share of each side's length (at least 2 px) of the border left in place, so
+        the drawing's outer outline is still an edge and not the image boundary.
 
     Returns
     -------
@@ -119,46 +122,67 @@ def trim_borders(image, *, tolerance=_FLAT_TOLERANCE, min_keep=0.25):
     """
     img = image.astype(np.int16)
     height, width = img.shape[:2]
-    flat_rows = _flat_lines(img, tolerance)
-    flat_cols = _flat_lines(img.transpose(1, 0, 2), tolerance)
-    top, bottom = _run_length(flat_rows), _run_length(flat_rows[::-1])
-    left, right = _run_length(flat_cols), _run_length(flat_cols[::-1])
+    rows = _flat_lines(img, tolerance)
+    cols = _flat_lines(img.transpose(1, 0, 2), tolerance)
+    top, bottom = _border_run(*rows, tolerance), _border_run(*(r[::-1] for r in rows), tolerance)
+    left, right = _border_run(*cols, tolerance), _border_run(*(c[::-1] for c in cols), tolerance)
     if height - top - bottom < max(min_keep * height, 8):
         top = bottom = 0
     if width - left - right < max(min_keep * width, 8):
         left = right = 0
-    return top, bottom, left, right
+    keep_rows, keep_cols = max(2, round(margin * height)), max(2, round(margin * width))
+    return (max(0, top - keep_rows), max(0, bottom - keep_rows),
+            max(0, left - keep_cols), max(0, right - keep_cols))
 
 
 def _flat_lines(img, tolerance):
+    """Per line (row of ``img``): is it flat, and its median colour."""
     median = np.median(img, axis=1, keepdims=True)
     close = np.all(np.abs(img - median) <= tolerance, axis=2)
-    return close.mean(axis=1) >= _FLAT_SHARE
+    return close.mean(axis=1) >= _FLAT_SHARE, median[:, 0, :]
 
 
-def _run_length(flags):
-    not_flat = np.flatnonzero(~flags)
-    return int(not_flat[0]) if not_flat.size else len(flags)
+def _border_run(flat, colour, tolerance):
+    """How many lines from the start are flat and of the outermost line's colour."""
+    same = flat & np.all(np.abs(colour - colour[0]) <= tolerance, axis=1)
+    stop = np.flatnonzero(~same)
+    return int(stop[0]) if stop.size else len(same)
 
 
-def _foreground(rgb):
-    """Mask out the flat background region connected to the border."""
+def _page_colour(rgb, crop):
+    """The colour of the trimmed margin (the page), or None where nothing was trimmed."""
+    top, bottom, left, right = crop
+    for width, line in ((top, rgb[0]), (bottom, rgb[-1]), (left, rgb[:, 0]),
+                        (right, rgb[:, -1])):
+        if width:
+            return np.median(line, axis=0)
+    return None
+
+
+def _foreground(rgb, page=None):
+    """Mask out the flat background region connected to the border.
+
+    The background colour is the page colour when margins were trimmed (after
+    trimming, the drawing touches the border and may dominate it), else the border's
+    dominant colour, if it has one.
+    """
     img = rgb.astype(np.int16)
-    border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
-    # The background colour is the border's dominant colour, if it has one.
-    quant = border // 16
-    keys, counts = np.unique(quant[:, 0] * 256 + quant[:, 1] * 16 + quant[:, 2],
-                             return_counts=True)
-    dominant = keys[np.argmax(counts)]
-    if counts.max() < 0.5 * len(border):
-        return np.ones(rgb.shape[:2], dtype=bool)
-    colour = np.median(border[(quant[:, 0] * 256 + quant[:, 1] * 16 + quant[:, 2]) == dominant],
-                       axis=0)
+    if page is not None:
+        colour = np.asarray(page, dtype=np.float64)
+    else:
+        border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
+        quant = border // 16
+        keys = quant[:, 0] * 256 + quant[:, 1] * 16 + quant[:, 2]
+        values, counts = np.unique(keys, return_counts=True)
+        if counts.max() <= 0.5 * len(border):  # no colour dominates: no background
+            return np.ones(rgb.shape[:2], dtype=bool)
+        colour = np.median(border[keys == values[np.argmax(counts)]], axis=0)
     near = np.all(np.abs(img - colour) <= _FLAT_TOLERANCE, axis=2)
     labels, _ = ndi.label(near)
     edge_labels = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
     background = np.isin(labels, edge_labels[edge_labels > 0])
-    foreground = ~background
+    # Grow the drawing by 2 px: its outer outline and the edge around it belong to it.
+    foreground = ndi.binary_dilation(~background, iterations=2)
     if foreground.mean() < 0.02:  # an (almost) blank image: describe all of it
         return np.ones(rgb.shape[:2], dtype=bool)
     return foreground

@@ -26,15 +26,16 @@ def stripes(*, width, spacing=24, size=128, colour=BLACK, background=WHITE):
 
 
 def palette_blocks(n_colours, *, size=128, seed=0):
-    """``n_colours`` equal vertical bands of well-separated flat colours."""
+    """A grid of ``n_colours`` well-separated flat colours, each on (nearly) equal area.
+
+    Cell (i, j) of an n x n grid gets colour (i + j) mod n, so every row and column
+    holds every colour: no border line is flat, nothing is trimmed.
+    """
     rng = np.random.default_rng(seed)
-    colours = rng.choice(np.arange(16, 256, 40), size=(n_colours * 4, 3))
-    colours = np.unique(colours, axis=0)[:n_colours]
-    img = blank(size, size)
-    bounds = np.linspace(0, size, n_colours + 1).round().astype(int)
-    for colour, (a, b) in zip(colours, zip(bounds[:-1], bounds[1:])):
-        img[:, a:b] = colour
-    return img
+    colours = np.unique(rng.choice(np.arange(16, 256, 40), size=(n_colours * 8, 3)), axis=0)
+    colours = colours[rng.permutation(len(colours))[:n_colours]]
+    cell = np.minimum(np.arange(size) * n_colours // size, n_colours - 1)
+    return colours[(cell[:, None] + cell[None, :]) % n_colours].astype(np.uint8)
 
 
 def gradient(size=128):
@@ -99,3 +100,24 @@ def encode(image, fmt="PNG", **params):
     buffer = io.BytesIO()
     pil.save(buffer, format=fmt, **params)
     return buffer.getvalue()
+
+
+def grey_bands(levels, *, size=128):
+    """Vertical bands of the given grey levels, equal widths, full bleed.
+
+    The outer bands are flat border lines, so the working copy trims them as
+    letterboxing when they differ from their neighbours.
+    """
+    img = blank(size, size)
+    bounds = np.linspace(0, size, len(levels) + 1).round().astype(int)
+    for level, (a, b) in zip(levels, zip(bounds[:-1], bounds[1:])):
+        img[:, a:b] = level
+    return img
+
+
+def checkerboard(cells, *, size=128, dark=30, light=220):
+    """A ``cells`` x ``cells`` grey checkerboard: 2 (cells - 1) straight boundaries."""
+    index = np.minimum(np.arange(size) * cells // size, cells - 1)
+    board = np.where((index[:, None] + index[None, :]) % 2, dark, light).astype(np.uint8)
+    return np.stack([board] * 3, axis=-1)
+

@@ -18,9 +18,9 @@ __all__ = ["NAMES", "colour_features", "palette_counts"]
 # 5 bits per channel: JPEG noise stays inside a bin, distinct paints do not.
 BITS = 5
 COVERAGES = (0.90, 0.95, 0.99)
-# Local standard deviation (3x3, grey in [0, 1]) below which a pixel is a flat fill,
-# and up to which it is soft shading rather than an edge.
-FLAT_STD, SHADING_STD = 0.012, 0.05
+# Grey slope per working pixel (after a 5x5 blur that removes JPEG noise) below which a
+# pixel is a flat fill, and up to which it is soft shading rather than an edge.
+FLAT_SLOPE, SHADING_SLOPE = 0.004, 0.04
 N_HUES = 18
 # Coarse hue histogram: anime palettes lean to pastel pinks, violets and cyans (hair,
 # eyes), western cartoons to primaries. 30-degree bins starting at red.
@@ -75,8 +75,8 @@ def colour_features(image):
     features : ndarray of shape (len(NAMES),), float64
         ``colours_<p>``: fewest quantised colours (5 bits/channel) covering p% of the
         foreground. ``palette_entropy``: entropy of the quantised palette, in bits.
-        ``flat_share``/``shading_share``: foreground share whose 3x3 grey standard
-        deviation is below 0.012 / between 0.012 and 0.05. ``saturation_*``,
+        ``flat_share``/``shading_share``: foreground share whose grey slope (after a
+        5x5 blur) is below 0.004 / between 0.004 and 0.04 per working pixel. ``saturation_*``,
         ``value_*``: HSV statistics in [0, 1]. ``hue_entropy``: entropy (bits) of the
         18-bin hue histogram of saturated pixels. ``skin_share``: foreground share
         in the YCrCb skin range; ``skin_value_mean``/``skin_saturation_mean`` over it
@@ -91,10 +91,11 @@ def colour_features(image):
     cumulative = np.cumsum(counts) / counts.sum()
     n_cover = [float(np.searchsorted(cumulative, c) + 1) for c in COVERAGES]
 
-    mean = cv2.blur(work.grey, (3, 3))
-    local_std = np.sqrt(np.maximum(cv2.blur(work.grey ** 2, (3, 3)) - mean ** 2, 0.0))[fg]
-    flat = safe_ratio((local_std < FLAT_STD).sum(), area)
-    shading = safe_ratio(((local_std >= FLAT_STD) & (local_std < SHADING_STD)).sum(), area)
+    smooth = cv2.GaussianBlur(work.grey, (5, 5), 0)
+    slope = np.hypot(cv2.Sobel(smooth, cv2.CV_64F, 1, 0, ksize=3),
+                     cv2.Sobel(smooth, cv2.CV_64F, 0, 1, ksize=3))[fg] / 8.0  # Sobel gain is 8
+    flat = safe_ratio((slope < FLAT_SLOPE).sum(), area)
+    shading = safe_ratio(((slope >= FLAT_SLOPE) & (slope < SHADING_SLOPE)).sum(), area)
 
     hue, sat, val = (work.hsv[..., i][fg] for i in range(3))
     saturated = (sat > 0.2) & (val > 0.2)

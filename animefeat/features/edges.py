@@ -18,8 +18,10 @@ N_ORIENTATIONS = 8
 # Canny thresholds on 8-bit grey after a light blur: fixed, so "an edge" means the same
 # contrast step in every image (the working copy fixes the scale).
 CANNY_LOW, CANNY_HIGH = 40, 120
-# A polygon side at least this long (working pixels) counts as a straight run.
-STRAIGHT_MIN_LENGTH = 8.0
+# A contour point is on a straight run when it lies within STRAIGHT_TOLERANCE px of the
+# chord joining the points STRAIGHT_SPAN px before and after it along the contour
+# (a circle of radius 15 working px deviates 1.25 px; a digital line at most 0.5).
+STRAIGHT_SPAN, STRAIGHT_TOLERANCE = 6, 0.75
 
 NAMES = (
     "density",
@@ -62,8 +64,8 @@ def edge_features(image):
         ``gradient_mean``: mean Sobel magnitude over the foreground.
         ``orientation_<deg>``: share of edge pixels whose gradient points near <deg>
         (sums to 1). ``orientation_entropy``: entropy of that histogram, in bits.
-        ``straight_share``: share of contour length in straight runs of at least
-        8 working pixels. ``contour_length_mean``: mean contour length as a share of
+        ``straight_share``: share of contour points on straight runs (within 0.75 px
+        of the chord through the points 6 px before and after them). ``contour_length_mean``: mean contour length as a share of
         the working side. ``contours_per_kpx``: contours per 1000 foreground pixels.
     """
     work = as_working_copy(image)
@@ -113,8 +115,18 @@ def _contour_stats(edges):
         if length < 5:
             continue
         lengths.append(length)
-        poly = cv2.approxPolyDP(contour, 1.5, closed=True)[:, 0, :].astype(np.float64)
-        sides = np.hypot(*np.diff(np.vstack([poly, poly[:1]]), axis=0).T)
-        straight += sides[sides >= STRAIGHT_MIN_LENGTH].sum() / 2.0
-        total += length
+        points = contour[:, 0, :].astype(np.float64)
+        if len(points) <= 2 * STRAIGHT_SPAN:
+            total += len(points)
+            continue
+        before = np.roll(points, STRAIGHT_SPAN, axis=0)
+        after = np.roll(points, -STRAIGHT_SPAN, axis=0)
+        chord = after - before
+        norm = np.hypot(chord[:, 0], chord[:, 1])
+        offset = points - before
+        deviation = np.abs(chord[:, 0] * offset[:, 1] - chord[:, 1] * offset[:, 0])
+        # A short chord means the trace turns back (the end of an open stroke): curved.
+        on_line = (norm > STRAIGHT_SPAN) & (deviation <= STRAIGHT_TOLERANCE * np.maximum(norm, 1))
+        straight += on_line.sum()
+        total += len(points)
     return straight, total, lengths

@@ -37,6 +37,9 @@ def texture_features(image):
     """
     work = as_working_copy(image)
     # Integer grey avoids spurious codes from float noise on flat fills.
-    codes = local_binary_pattern(grey_uint8(work), P, R, method="uniform").astype(int)
+    # Edge-padded so the image border does not invent patterns (skimage samples 0 there).
+    padded = np.pad(grey_uint8(work), R + 1, mode="edge")
+    codes = local_binary_pattern(padded, P, R, method="uniform").astype(int)
+    codes = codes[R + 1:-(R + 1), R + 1:-(R + 1)]
     hist = np.bincount(codes[work.foreground], minlength=N_CODES).astype(np.float64)
     return np.array([*(hist / hist.sum()), entropy_bits(hist)], dtype=np.float64)

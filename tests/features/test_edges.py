@@ -1,0 +1,51 @@
+import numpy as np
+import pytest
+from synth import blank, checkerboard, stripes
+
+from animefeat.features import edges
+from animefeat.preprocess import working_copy
+
+
+def feats(image):
+    return dict(zip(edges.NAMES, edges.edge_features(image)))
+
+
+def test_no_edges_in_flat_image():
+    f = feats(blank())
+    assert f["density"] == 0 and f["gradient_mean"] == 0
+
+
+@pytest.mark.parametrize("cells", [2, 4, 8])
+def test_density_matches_number_of_boundaries(cells):
+    # 2 (cells - 1) full-length boundaries, each one or two Canny pixels wide (a
+    # centred step can tie in non-maximum suppression); Canny loses a few pixels at
+    # each X-shaped crossing, hence the lower bound of 80%.
+    density = feats(checkerboard(cells))["density"]
+    lines = 2 * (cells - 1)
+    assert 0.8 * lines / 128 <= density <= 2 * lines / 128
+
+
+def test_vertical_stripes_have_horizontal_gradients():
+    f = feats(stripes(width=4))
+    assert f["orientation_0"] > 0.9
+
+
+def test_orientation_histogram_sums_to_one():
+    f = feats(stripes(width=4).transpose(1, 0, 2).copy())
+    total = sum(f[f"orientation_{round(i * 22.5)}"] for i in range(8))
+    assert abs(total - 1) < 1e-9 and f["orientation_90"] > 0.9
+
+
+def test_straight_lines_are_straight_and_circles_are_not():
+    square = blank()
+    square[32:96, 32:96] = 0
+    circle = blank()
+    yy, xx = np.mgrid[:128, :128]
+    circle[(yy - 64) ** 2 + (xx - 64) ** 2 < 15 ** 2] = 0
+    assert feats(square)["straight_share"] > 0.9
+    assert feats(circle)["straight_share"] < 0.5
+
+
+def test_accepts_working_copy():
+    img = stripes(width=3)
+    np.testing.assert_array_equal(edges.edge_features(img), edges.edge_features(working_copy(img)))

@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+from synth import blank, checkerboard, stripes
+
+from animefeat.features import lines
+
+
+def feats(image):
+    return dict(zip(lines.NAMES, lines.line_features(image)))
+
+
+@pytest.mark.parametrize("width", [1, 3, 5])
+def test_thickness_of_known_stroke_width(width):
+    assert feats(stripes(width=width, size=128))["thickness_median"] == pytest.approx(width, abs=0.5)
+
+
+def test_thicker_strokes_measure_thicker():
+    assert feats(stripes(width=5))["thickness_median"] > feats(stripes(width=1))["thickness_median"]
+
+
+def test_black_lines_are_dark():
+    f = feats(stripes(width=3))
+    assert f["darkness"] == pytest.approx(1.0, abs=0.02)
+
+
+def test_grey_lines_are_less_dark():
+    f = feats(stripes(width=3, colour=(120, 120, 120)))
+    assert f["darkness"] == pytest.approx(1 - 120 / 255, abs=0.03)
+
+
+def test_unbroken_lines_are_continuous():
+    f = feats(stripes(width=3))
+    assert f["continuity"] == pytest.approx(1.0)
+
+
+def test_dashed_lines_have_more_endpoints():
+    dashed = stripes(width=3)
+    for row in range(2, 128, 12):
+        dashed[row:row + 4] = 255  # cut every line into 8-px dashes
+    # Each 8-px dash skeleton has two ends: about 25 per 100 skeleton pixels.
+    assert feats(dashed)["endpoints_per_100px"] > 15
+    assert feats(dashed)["continuity"] < 0.2
+
+
+def test_no_lines_gives_not_measurable():
+    f = feats(blank())
+    assert f["share"] == 0 and np.isnan(f["thickness_median"])
+
+
+def test_share_of_line_pixels():
+    # Two-tone chequered paper: nothing is trimmed, no single colour is a background,
+    # and its 64-px cells are far wider than any stroke.
+    img = checkerboard(2, dark=200, light=250)
+    n = 0
+    for x in range(8, 112, 16):  # clear of the image border
+        img[:, x:x + 2] = 0
+        n += 1
+    assert feats(img)["share"] == pytest.approx(n * 2 / 128, abs=0.01)

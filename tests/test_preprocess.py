@@ -1,0 +1,43 @@
+import numpy as np
+from synth import blank, cartoon, grey_bands, palette_blocks
+
+from animefeat.preprocess import WORK_SIDE, trim_borders, working_copy
+
+
+def test_long_side_is_work_side():
+    work = working_copy(palette_blocks(3, size=300)[:, :200])
+    assert max(work.rgb.shape[:2]) == WORK_SIDE
+
+
+def test_letterbox_bars_are_trimmed():
+    img = blank(100, 200, (0, 0, 0))
+    img[:, 50:150] = grey_bands([120, 200, 160, 240], size=100)
+    # 50-px bars, less the 2% margin (4 px) kept so outlines stay edges.
+    assert trim_borders(img) == (0, 0, 46, 46)
+
+
+def test_blank_image_is_not_trimmed_away():
+    assert trim_borders(blank(64, 64)) == (0, 0, 0, 0)
+
+
+def test_white_page_around_drawing_is_background():
+    img = blank(128, 128)
+    img[40:88, 40:88] = (200, 30, 30)
+    img[:, 60:68] = (200, 30, 30)  # a bar through the page keeps it from being trimmed
+    img[60:68, :] = (200, 30, 30)
+    assert trim_borders(img) == (0, 0, 0, 0)
+    fg = working_copy(img).foreground
+    # The red shapes (grown by the 2-px outline margin) are the drawing; the page is not.
+    assert fg[64, 64] and fg[20, 64] and not fg[10, 10] and not fg[110, 20]
+    assert fg[:38, :58].sum() == 0
+
+
+def test_full_bleed_image_is_all_foreground():
+    assert working_copy(palette_blocks(6, size=128)).foreground.all()
+
+
+def test_grey_and_hsv_ranges():
+    work = working_copy(cartoon())
+    assert work.grey.min() >= 0 and work.grey.max() <= 1
+    assert work.hsv.min() >= 0 and work.hsv.max() <= 1
+    assert work.grey.dtype == np.float64
