@@ -8,6 +8,7 @@
 
 from . import exceptions
 from ._version import __version__
+from .estimator import FeatureExtractor
 from .exceptions import (
     AnimefeatError,
     ImageDecodeError,
@@ -17,7 +18,6 @@ from .exceptions import (
     ModelError,
     UnsupportedInputError,
 )
-from .estimator import FeatureExtractor
 from .explain import Contribution
 from .features import extract_features, feature_names
 from .io import Limits, load_frames, load_image

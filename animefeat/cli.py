@@ -115,7 +115,7 @@ def _classify(args):
 
     model = load_model(args.model)
     paths = _expand(args)
-    out = open(args.output, "w", newline="") if args.output else sys.stdout  # noqa: SIM115
+    out = open(args.output, "w", newline="") if args.output else sys.stdout
     writer = _Writer(args.format, out, args.explain)
     failed = 0
     # Chunks keep memory flat for 100,000 files and let the bar move.
@@ -125,7 +125,7 @@ def _classify(args):
         with Parallel(n_jobs=args.jobs) as parallel:
             for start in range(0, len(paths), chunk):
                 part = paths[start:start + chunk]
-                rows = parallel(delayed(_features)(model, p) for p in part)
+                rows = parallel(delayed(_features)(p, model.families) for p in part)
                 good = [i for i, r in enumerate(rows) if not isinstance(r, str)]
                 preds = iter(model.predict_vectors(np.vstack([rows[i] for i in good]),
                                                    explain=args.explain) if good else [])
@@ -146,9 +146,11 @@ def _classify(args):
     return EXIT_SOME_FAILED if failed else EXIT_OK
 
 
-def _features(model, path):
+def _features(path, families):
+    from .model import model_features
+
     try:
-        return model.features(path)
+        return model_features(path, families)
     except AnimefeatError as exc:
         return str(exc)
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["Contribution", "describe", "explain_vector"]
+__all__ = ["Contribution", "describe", "explain_vector", "visual_evidence"]
 
 # Plain-language templates: how to say a feature's value. Values are at the working
 # copy's scale (long side 128 px), which is what the model sees.
@@ -171,3 +171,53 @@ def explain_vector(classifier, x, reference, names, *, top=5):
         out.append(Contribution(names[i], value, float(effect[i]),
                                 f"{describe(names[i], x[i])}, typical of {side}"))
     return out
+
+
+def visual_evidence(work, *, image_shape=None):
+    """What the page draws over the image: face and eye boxes, and the line map.
+
+    Parameters
+    ----------
+    work : WorkingCopy
+        The working copy the features were computed on.
+    image_shape : tuple, optional
+        (H, W) of the image as shown; boxes are given as shares of it. Defaults to the
+        original size implied by the working copy.
+
+    Returns
+    -------
+    evidence : dict
+        ``face``: ``[x, y, w, h]`` in [0, 1] of the shown image, or None; ``eyes``: a
+        list of such boxes; ``lines``: a PNG data URL, transparent but for the outline
+        pixels, covering ``lines_box`` (the trimmed region, as ``[x, y, w, h]``).
+    """
+    import base64
+    import io
+
+    from PIL import Image
+
+    from .features.face import detect_face
+    from .features.lines import line_mask
+
+    top, bottom, left, right = work.crop
+    h, w = work.grey.shape
+    core_h, core_w = h / work.scale, w / work.scale
+    height, width = image_shape or (top + core_h + bottom, left + core_w + right)
+
+    def box(b):
+        x, y, bw, bh = (v / work.scale for v in b)
+        return [round((left + x) / width, 4), round((top + y) / height, 4),
+                round(bw / width, 4), round(bh / height, 4)]
+
+    face, eyes = detect_face(work)
+    mask = line_mask(work)
+    rgba = np.zeros((h, w, 4), np.uint8)
+    rgba[mask] = (230, 30, 90, 255)
+    buffer = io.BytesIO()
+    Image.fromarray(rgba).save(buffer, format="PNG", optimize=True)
+    return {
+        "face": box(face) if face else None,
+        "eyes": [box(e) for e in eyes],
+        "lines": "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode(),
+        "lines_box": box((0, 0, w, h)),
+    }

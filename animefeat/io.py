@@ -28,7 +28,7 @@ from .exceptions import (
     UnsupportedInputError,
 )
 
-__all__ = ["BACKGROUND", "Limits", "load_frames", "load_image"]
+__all__ = ["BACKGROUND", "Limits", "decode_base64_image", "load_frames", "load_image"]
 
 #: Colour that transparent pixels are composited on. White, because transparent
 #: drawings (stickers, clip art) are meant to be seen on a light page.
@@ -150,6 +150,31 @@ def load_frames(source, *, n_frames=4, limits=None, background=BACKGROUND):
                 raise ImageDecodeError(f"frame {index} cannot be decoded: {exc}") from None
             frames.append(_check_shape(frame, limits))
         return frames
+
+
+def decode_base64_image(text):
+    """Bytes of a base64 string or ``data:image/...;base64,`` URL (never a path).
+
+    For servers: text from a client must not be read as a file name.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    data : bytes
+    """
+    if not isinstance(text, str):
+        raise UnsupportedInputError(f"expected base64 text, got {type(text).__name__}")
+    stripped = text.strip()
+    if not stripped:
+        raise ImageDecodeError("the base64 image text is empty")
+    if stripped[:5].lower() == "data:":
+        return _decode_data_url(stripped)
+    if not _BASE64_RE.match(stripped):
+        raise ImageDecodeError("the image text is neither base64 nor a data: URL")
+    return _decode_base64(stripped)
 
 
 # --- sources -> bytes -------------------------------------------------------------------------

@@ -218,11 +218,26 @@ def _folds(labels, sources, groups, n_splits, seed):
     return list(cv.split(np.zeros(len(strata)), strata, groups))
 
 
+def trainable(X):
+    """``X`` with columns that are NaN in every row set to 0.
+
+    scikit-learn's histogram binning fails on an all-NaN column (its list of distinct
+    values is empty); such a column (no face in any training image, say) carries no
+    information, and at prediction time its NaN simply follows the default branch.
+    """
+    empty = np.isnan(X).all(axis=0)
+    if not empty.any():
+        return X
+    X = X.copy()
+    X[:, empty] = 0.0
+    return X
+
+
 def _fit_predict(make, table, y, train_idx, test_idx):
     """Fit on the train images (and their degraded copies), predict the test originals."""
     train_rows = np.isin(table.origin, train_idx)
     test_rows = np.isin(table.origin, test_idx) & ~table.augmented
-    model = make().fit(table.X[train_rows], y[table.origin[train_rows]])
+    model = make().fit(trainable(table.X[train_rows]), y[table.origin[train_rows]])
     order = np.argsort(table.origin[test_rows])  # rows follow dataset order already
     return model.predict_proba(table.X[test_rows][order])[:, 1]
 
@@ -303,6 +318,8 @@ def metrics(y, proba, sources):
 
     def block(sel):
         yy, pp = y[sel], proba[sel]
+        if not len(yy):
+            return {"n": 0}
         out = {"n": int(sel.sum()), "accuracy": float(((pp >= 0.5) == yy).mean()),
                "brier": float(brier_score_loss(yy, pp, pos_label=1)) if len(yy) else None,
                "ece": expected_calibration_error(yy, pp),
@@ -312,8 +329,8 @@ def metrics(y, proba, sources):
 
     report = {"pooled": block(np.ones(len(y), bool))}
     report["per_source"] = {str(s): block(sources == s) for s in np.unique(sources)}
-    report["mean_source_accuracy"] = float(np.mean(
-        [v["accuracy"] for v in report["per_source"].values()]))
+    accuracies = [v["accuracy"] for v in report["per_source"].values()]
+    report["mean_source_accuracy"] = float(np.mean(accuracies)) if accuracies else None
     return report
 
 
@@ -420,22 +437,23 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
         def make():
             return calibrated_booster(params, seed=seed)
         cv = cross_validate(table, y_anime, make=make, groups=groups, mask=drawings, seed=seed)
-        loso = leave_one_source_out(table, y_anime, make=make, seed=seed, mask=drawings)
         draw = cross_validate(table, y_drawing, make=make, groups=groups, seed=seed)
         report = {
             "cv": metrics(y_anime[drawings], cv[drawings], sources[drawings]),
-            "leave_one_source_out": metrics(y_anime[drawings], loso[drawings],
-                                            sources[drawings]),
             "drawing_check": drawing_check_metrics(y_drawing, draw, sources),
         }
+        if len(np.unique(sources[drawings])) > 1:
+            loso = leave_one_source_out(table, y_anime, make=make, seed=seed, mask=drawings)
+            report["leave_one_source_out"] = metrics(y_anime[drawings], loso[drawings],
+                                                     sources[drawings])
 
     rows = np.isin(table.origin, np.flatnonzero(drawings))
     classifier = build_classifier(params, seed=seed, families=families)
     classifier.named_steps["features"].fit()
-    classifier.named_steps["model"].fit(table.X[rows], y_anime[table.origin[rows]])
-    drawing = calibrated_booster(params, seed=seed).fit(table.X, y_drawing[table.origin])
-    reference = np.nanmedian(table.originals()[drawings], axis=0)
-    reference = np.where(np.isfinite(reference), reference, np.nan)
+    classifier.named_steps["model"].fit(trainable(table.X[rows]), y_anime[table.origin[rows]])
+    drawing = calibrated_booster(params, seed=seed).fit(trainable(table.X),
+                                                        y_drawing[table.origin])
+    reference = _column_medians(table.originals()[drawings])
 
     counts = {}
     for s, label in zip(dataset.sources, dataset.labels):
@@ -445,12 +463,20 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
         name=name, version=version, params=params, families=families, seed=seed,
         data={"folder": Path(dataset.root).name, "manifest_sha256": dataset.manifest_sha256,
               "counts": counts, "augmented_rows": int(table.augmented.sum()),
-              "near_duplicate_groups": int(len(np.unique(groups)))},
+              "near_duplicate_groups": len(np.unique(groups))},
         metrics=report)
     card["search"] = {"grid": PARAM_GRID if search else None,
                       "score": "mean over sources of grouped 5-fold CV accuracy",
                       "results": search_results}
     return AnimefeatModel(classifier, drawing, reference, card)
+
+
+def _column_medians(X):
+    """Median of each column over its measured values (NaN for a never-measured column)."""
+    out = np.full(X.shape[1], np.nan)
+    measured = ~np.isnan(X).all(axis=0)
+    out[measured] = np.nanmedian(X[:, measured], axis=0)
+    return out
 
 
 def drawing_check_metrics(y_drawing, proba, sources):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 
 import cv2
 import numpy as np
@@ -61,7 +62,9 @@ def cartoon(seed=0, size=160):
 def anime(seed=0, size=160):
     """Soft shaded regions with thin, light outlines: an anime-like drawing."""
     rng = np.random.default_rng(seed)
-    img = gradient(size)
+    # A ramp in a random direction and palette, so seeds are not near-duplicates.
+    img = gradient(size)[:, :, rng.permutation(3)]
+    img = np.rot90(img, k=int(rng.integers(4))).copy()
     for _ in range(12):
         p0 = tuple(int(v) for v in rng.integers(0, size, 2))
         p1 = tuple(int(v) for v in rng.integers(0, size, 2))
@@ -110,7 +113,7 @@ def grey_bands(levels, *, size=128):
     """
     img = blank(size, size)
     bounds = np.linspace(0, size, len(levels) + 1).round().astype(int)
-    for level, (a, b) in zip(levels, zip(bounds[:-1], bounds[1:])):
+    for level, (a, b) in zip(levels, itertools.pairwise(bounds)):
         img[:, a:b] = level
     return img
 

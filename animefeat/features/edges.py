@@ -65,8 +65,12 @@ def edge_features(image):
         ``orientation_<deg>``: share of edge pixels whose gradient points near <deg>
         (sums to 1). ``orientation_entropy``: entropy of that histogram, in bits.
         ``straight_share``: share of contour points on straight runs (within 0.75 px
-        of the chord through the points 6 px before and after them). ``contour_length_mean``: mean contour length as a share of
-        the working side. ``contours_per_kpx``: contours per 1000 foreground pixels.
+        of the chord through the points 6 px before and after them).
+        ``contour_length_mean``: mean contour length as a share of the working side.
+        ``contours_per_kpx``: contours per 1000 foreground pixels.
+        ``density_half``/``density_quarter``: Canny density of the whole working copy
+        at half and quarter scale. ``laplacian_half``/``laplacian_quarter``: mean
+        absolute Laplacian of the grey view at those scales.
     """
     work = as_working_copy(image)
     edges = canny(work)

@@ -108,7 +108,7 @@ def face_features(image):
     nan = float("nan")
     if face is None:
         return np.array([0.0, 0.0, nan, 0.0, nan, nan, nan, nan, nan])
-    x, y, w, h = face
+    _, y, w, h = face
     area = w * h
     eye_h = eye_w = spacing = eye_area = eye_y = nan
     if eyes:

@@ -14,7 +14,7 @@ from skimage.morphology import skeletonize
 from ..preprocess import as_working_copy
 from ._util import safe_ratio
 
-__all__ = ["NAMES", "line_mask", "line_features"]
+__all__ = ["NAMES", "line_features", "line_mask"]
 
 # A pixel is on a line when it is this much darker than its surroundings after a
 # closing with a disk wider than any outline at the working scale.

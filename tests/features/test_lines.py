@@ -11,7 +11,8 @@ def feats(image):
 
 @pytest.mark.parametrize("width", [1, 3, 5])
 def test_thickness_of_known_stroke_width(width):
-    assert feats(stripes(width=width, size=128))["thickness_median"] == pytest.approx(width, abs=0.5)
+    thickness = feats(stripes(width=width, size=128))["thickness_median"]
+    assert thickness == pytest.approx(width, abs=0.5)
 
 
 def test_thicker_strokes_measure_thicker():

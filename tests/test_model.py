@@ -1,0 +1,167 @@
+import json
+import shutil
+
+import pytest
+from synth import anime, cartoon, encode, photo
+
+import animefeat as af
+from animefeat.model import DEFAULT_MODEL, TRUSTED_TYPES, card_path
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model_path):
+    return af.load_model(tiny_model_path)
+
+
+def test_pipeline_learns_the_synthetic_styles(tiny):
+    preds = [tiny.predict(img) for img in (anime(seed=100), cartoon(seed=100))]
+    assert [p.label for p in preds] == ["anime", "cartoon"]
+
+
+def test_prediction_contents(tiny):
+    pred = af.classify(cartoon(seed=101), model=tiny)
+    assert pred.label in ("anime", "cartoon")
+    assert pred.probabilities["anime"] + pred.probabilities["cartoon"] == pytest.approx(1.0)
+    assert 0 <= pred.drawing_probability <= 1
+    assert pred.model == {"name": "tiny", "version": "0"}
+    assert 1 <= len(pred.explanation) <= 5
+
+
+def test_prediction_serialises_to_json(tiny):
+    d = af.classify(cartoon(seed=101), model=tiny).to_dict()
+    again = json.loads(json.dumps(d))
+    assert set(again) == {"label", "probabilities", "is_drawing", "drawing_probability",
+                          "explanation", "model"}
+    assert set(again["explanation"][0]) == {"feature", "value", "contribution", "text"}
+
+
+def test_photo_is_flagged_as_not_a_drawing(tiny):
+    assert not af.classify(photo(seed=103), model=tiny).is_drawing
+
+
+def test_classify_many_matches_classify(tiny):
+    images = [anime(seed=104), cartoon(seed=105)]
+    many = af.classify_many(images, model=tiny, n_jobs=2)
+    single = [af.classify(im, model=tiny) for im in images]
+    assert [p.probabilities for p in many] == [p.probabilities for p in single]
+
+
+def test_classify_many_returns_errors_in_place(tiny):
+    out = af.classify_many([b"junk", cartoon(seed=106)], model=tiny, on_error="return")
+    assert isinstance(out[0], af.ImageDecodeError) and isinstance(out[1], af.Prediction)
+
+
+def test_classify_accepts_a_path_to_a_model(tiny_model_path):
+    assert af.classify(encode(cartoon(seed=107)), model=tiny_model_path).label == "cartoon"
+
+
+def test_save_load_round_trip_predicts_identically(tiny, tmp_path):
+    path = tiny.save(tmp_path / "copy.skops")
+    again = af.model.AnimefeatModel.load(path)
+    x = tiny.features(anime(seed=108))[None, :]
+    assert again.predict_vectors(x)[0].probabilities == tiny.predict_vectors(x)[0].probabilities
+
+
+def test_card_records_versions_names_and_data(tiny_model_path):
+    card = json.loads(card_path(tiny_model_path).read_text())
+    assert card["feature_names"] == af.feature_names()
+    assert {"python", "numpy", "scikit-learn", "skops"} <= set(card["versions"])
+    assert card["data"]["counts"] == {"default": {"anime": 12, "cartoon": 12, "photo": 12}}
+    assert "cv" in card["metrics"]
+
+
+def _copy(src, dst_dir):
+    dst = dst_dir / src.name
+    shutil.copy(src, dst)
+    shutil.copy(card_path(src), card_path(dst))
+    return dst
+
+
+def test_tampered_file_is_refused(tiny_model_path, tmp_path):
+    path = _copy(tiny_model_path, tmp_path)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(af.ModelError, match="tampered"):
+        af.model.AnimefeatModel.load(path)
+
+
+def test_missing_card_is_refused(tiny_model_path, tmp_path):
+    path = _copy(tiny_model_path, tmp_path)
+    card_path(path).unlink()
+    with pytest.raises(af.ModelError, match="card"):
+        af.model.AnimefeatModel.load(path)
+
+
+def test_other_feature_names_are_refused(tiny_model_path, tmp_path):
+    path = _copy(tiny_model_path, tmp_path)
+    card = json.loads(card_path(path).read_text())
+    card["feature_names"] = card["feature_names"][:-1]
+    card_path(path).write_text(json.dumps(card))
+    with pytest.raises(af.ModelError, match="other features"):
+        af.model.AnimefeatModel.load(path)
+
+
+def test_other_sklearn_version_is_refused(tiny_model_path, tmp_path):
+    path = _copy(tiny_model_path, tmp_path)
+    card = json.loads(card_path(path).read_text())
+    card["versions"]["scikit-learn"] = "0.1.0"
+    card_path(path).write_text(json.dumps(card))
+    with pytest.raises(af.ModelError, match="scikit-learn"):
+        af.model.AnimefeatModel.load(path)
+
+
+def test_untrusted_types_are_refused_before_loading(tmp_path):
+    # A skops file holding a function from os: loading it with our trusted list must
+    # refuse, and the function must never run.
+    import hashlib
+    import os
+
+    import skops.io as sio
+
+    path = tmp_path / "evil.skops"
+    sio.dump({"format": 1, "payload": os.system}, path)
+    card = {"file": {"sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
+            "features_version": af.model.FEATURES_VERSION, "feature_names": af.feature_names(),
+            "hyperparameters": {"families": None},
+            "versions": af.model.environment()}
+    card_path(path).write_text(json.dumps(card))
+    with pytest.raises(af.ModelError, match="not trusted"):
+        af.model.AnimefeatModel.load(path)
+
+
+def test_trusted_list_is_explicit():
+    assert all("." in t for t in TRUSTED_TYPES)
+    assert not any(t.startswith(("builtins.", "os.", "posix.")) for t in TRUSTED_TYPES)
+
+
+def test_missing_file():
+    with pytest.raises(af.ModelError, match="no model file"):
+        af.load_model("/nonexistent/model.skops")
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL.is_file(), reason="the shipped model is not built")
+def test_shipped_model_classifies_real_images(shared_data):
+    import csv
+
+    with open(shared_data / "manifest.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    picks = []
+    for source in ("faces", "web-small"):
+        for label in ("anime", "cartoon"):
+            picks += [r for r in rows if r["source"] == source and r["label"] == label][:5]
+    preds = af.classify_many([shared_data / r["path"] for r in picks], n_jobs=2)
+    correct = sum(p.label == r["label"] for p, r in zip(preds, picks))
+    # The model saw these images in training: nearly all must come back right.
+    assert correct >= len(picks) - 2
+    assert all(p.is_drawing for p in preds[:10])
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL.is_file(), reason="the shipped model is not built")
+def test_shipped_model_flags_a_real_photo(shared_data):
+    import csv
+
+    with open(shared_data / "manifest.csv") as fh:
+        photos = [r for r in csv.DictReader(fh) if r["label"] == "photo"][:5]
+    preds = af.classify_many([shared_data / r["path"] for r in photos])
+    assert sum(not p.is_drawing for p in preds) >= 4

@@ -1,0 +1,115 @@
+"""Routes: the page, ``POST /api/classify`` and ``GET /api/health``."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from animefeat import extract_features, load_image
+from animefeat.exceptions import (
+    AnimefeatError,
+    ImageTooLargeError,
+    UnsupportedInputError,
+)
+from animefeat.explain import visual_evidence
+from animefeat.io import decode_base64_image
+from animefeat.preprocess import WORK_SIDE, working_copy
+
+bp = Blueprint("web", __name__)
+log = logging.getLogger(__name__)
+
+
+class BadRequest(Exception):
+    """A request we understood but cannot serve: answered as JSON with ``status``."""
+
+    def __init__(self, message, status=400):
+        super().__init__(message)
+        self.status = status
+
+
+def human_size(n_bytes):
+    """``16 MB``, ``62.5 KB``: a byte count as a person reads it."""
+    if n_bytes >= 2**20:
+        return f"{round(n_bytes / 2**20, 1):g} MB"
+    return f"{round(n_bytes / 2**10, 1):g} KB"
+
+
+@bp.get("/")
+def index():
+    return render_template("index.html",
+                           max_size=human_size(current_app.config["MAX_CONTENT_LENGTH"]))
+
+
+@bp.get("/api/health")
+def health():
+    model = current_app.config["MODEL"]
+    return jsonify(status="ok", model_loaded=True, model=model.info,
+                   features=len(model.feature_names))
+
+
+@bp.post("/api/classify")
+def classify():
+    data = _image_bytes()
+    limits = current_app.config["IMAGE_LIMITS"]
+    model = current_app.config["MODEL"]
+    rgb = load_image(data, limits=limits, max_side=2 * WORK_SIDE)
+    work = working_copy(rgb)  # one working copy for the features and the evidence
+    prediction = model.predict_vectors(extract_features(work, families=model.families)[None])[0]
+    body = prediction.to_dict()
+    if request.args.get("evidence") in ("1", "true", "yes"):
+        body["evidence"] = visual_evidence(work)
+    return jsonify(body)
+
+
+def _image_bytes():
+    """The uploaded image: a multipart field ``image`` or JSON ``{"image": base64}``."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("image")
+        if upload is None:
+            raise BadRequest("send the image in a multipart field named 'image'")
+        return upload.read()
+    if request.is_json:
+        payload = request.get_json(silent=True)
+        if not isinstance(payload, dict) or "image" not in payload:
+            raise BadRequest('send JSON of the form {"image": "<base64 or data: URL>"}')
+        # Text from a client is decoded as base64 only, never opened as a file path.
+        return decode_base64_image(payload["image"])
+    raise BadRequest("send multipart/form-data with an 'image' field, or JSON "
+                     '{"image": "<base64>"}', status=415)
+
+
+@bp.app_errorhandler(AnimefeatError)
+def _image_error(exc):
+    if isinstance(exc, ImageTooLargeError):
+        status = 413
+    elif isinstance(exc, UnsupportedInputError):
+        status = 415
+    else:
+        status = 400
+    return jsonify(error=str(exc), kind=type(exc).__name__), status
+
+
+@bp.app_errorhandler(BadRequest)
+def _bad_request(exc):
+    return jsonify(error=str(exc), kind="BadRequest"), exc.status
+
+
+@bp.app_errorhandler(RequestEntityTooLarge)
+def _too_large(exc):
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    return jsonify(error=f"the upload is over the {human_size(limit)} limit",
+                   kind="RequestEntityTooLarge"), 413
+
+
+@bp.app_errorhandler(HTTPException)
+def _http_error(exc):
+    return jsonify(error=exc.description, kind=type(exc).__name__), exc.code
+
+
+@bp.app_errorhandler(Exception)
+def _unexpected(exc):
+    # A bug, not bad input: log it with its traceback, tell the client nothing internal.
+    log.exception("unexpected error while serving %s", request.path)
+    return jsonify(error="internal error", kind="InternalError"), 500
