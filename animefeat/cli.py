@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import sys
@@ -88,6 +89,37 @@ def _add_inputs(p):
     p.add_argument("paths", nargs="+", help="image files or folders; '-' reads paths from stdin")
     p.add_argument("--glob", default="*", help="file name pattern inside folders (default: *)")
     p.add_argument("--jobs", "-j", type=int, default=1, help="parallel workers (default: 1)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on a Dask cluster: a scheduler address (tcp://host:8786) or "
+                        "'local' for a LocalCluster on this machine (needs the [dask] extra)")
+
+
+@contextlib.contextmanager
+def _backend(args):
+    """joblib's default backend, or Dask's when --scheduler names a cluster."""
+    if not getattr(args, "scheduler", None):
+        yield args.jobs
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise AnimefeatError("--scheduler needs Dask: pip install 'animefeat[dask]'") from None
+    from joblib import parallel_config
+
+    if args.scheduler == "local":
+        cluster = LocalCluster(n_workers=max(args.jobs, 1), threads_per_worker=1,
+                               processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        cluster, client = None, Client(args.scheduler)
+    try:
+        with parallel_config(backend="dask"):
+            # Every worker of the cluster takes part, whatever --jobs says.
+            yield -1
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def _expand(args):
@@ -122,7 +154,7 @@ def _classify(args):
     chunk = max(64, 16 * args.jobs)
     bar = _progress(len(paths))
     try:
-        with Parallel(n_jobs=args.jobs) as parallel:
+        with _backend(args) as n_jobs, Parallel(n_jobs=n_jobs) as parallel:
             for start in range(0, len(paths), chunk):
                 part = paths[start:start + chunk]
                 rows = parallel(delayed(_features)(p, model.families) for p in part)
@@ -198,12 +230,13 @@ def _extract(args):
     from .estimator import FeatureExtractor
 
     paths = _expand(args)
-    extractor = FeatureExtractor(families=args.families, n_jobs=args.jobs, on_error="nan").fit()
     bar = _progress(len(paths))
     parts = []
-    for start in range(0, len(paths), 256):
-        parts.append(extractor.transform(paths[start:start + 256]))
-        bar.update(len(paths[start:start + 256]))
+    with _backend(args) as n_jobs:
+        extractor = FeatureExtractor(families=args.families, n_jobs=n_jobs, on_error="nan").fit()
+        for start in range(0, len(paths), 256):
+            parts.append(extractor.transform(paths[start:start + 256]))
+            bar.update(len(paths[start:start + 256]))
     bar.close()
     X = np.vstack(parts) if parts else np.zeros((0, extractor.n_features_out_))
     names = [str(n) for n in extractor.get_feature_names_out()]

@@ -286,8 +286,10 @@ class _open:
         _reject_foreign(self.data)
         try:
             with warnings.catch_warnings():
-                # We enforce our own pixel limit below; Pillow's warning would only be noise.
+                # We enforce our own pixel limit below, and a corrupt EXIF block only
+                # loses the orientation: Pillow's warnings would be noise to users.
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                warnings.filterwarnings("ignore", message="Corrupt EXIF", category=UserWarning)
                 im = Image.open(io.BytesIO(self.data))
                 self.im = im
                 _check_pixels(im.size, self.limits)
@@ -346,7 +348,9 @@ def _check_pixels(size, limits):
 
 def _orient(im):
     try:
-        return ImageOps.exif_transpose(im)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Corrupt EXIF", category=UserWarning)
+            return ImageOps.exif_transpose(im)
     except Exception:  # malformed EXIF must not lose an otherwise good image
         return im
 

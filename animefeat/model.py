@@ -82,6 +82,11 @@ DEFAULT_PARAMS = {
 }
 
 
+#: The drawing-vs-photo check is an easier task than the style: fixed parameters, not
+#: searched, and half the trees of the style model keep the model file small.
+DRAWING_PARAMS = dict(DEFAULT_PARAMS)
+
+
 @dataclass(frozen=True)
 class Prediction:
     """The answer for one image.
@@ -167,13 +172,17 @@ class AnimefeatModel:
         Training medians, the baseline of explanations.
     card : dict
         The model card (see :meth:`save`).
+    drawing_threshold : float
+        ``is_drawing`` is ``drawing_probability >= drawing_threshold`` (chosen on
+        out-of-fold predictions in training; see :func:`animefeat.training.train`).
     """
 
-    def __init__(self, classifier, drawing, reference, card):
+    def __init__(self, classifier, drawing, reference, card, drawing_threshold=0.5):
         self.classifier = classifier
         self.drawing = drawing
         self.reference = np.asarray(reference, dtype=np.float64)
         self.card = card
+        self.drawing_threshold = float(drawing_threshold)
 
     @property
     def feature_names(self):
@@ -218,7 +227,7 @@ class AnimefeatModel:
             out.append(Prediction(
                 label="anime" if pa >= 0.5 else "cartoon",
                 probabilities={"anime": float(pa), "cartoon": float(1 - pa)},
-                is_drawing=bool(pd >= 0.5),
+                is_drawing=bool(pd >= self.drawing_threshold),
                 drawing_probability=float(pd),
                 explanation=reasons,
                 model=self.info,
@@ -256,6 +265,7 @@ class AnimefeatModel:
             "drawing": self.drawing,
             "reference": self.reference,
             "feature_names": self.feature_names,
+            "drawing_threshold": self.drawing_threshold,
         }
         sio.dump(payload, path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
         card = dict(self.card)
@@ -295,7 +305,8 @@ class AnimefeatModel:
             raise ModelError(f"{path.name!r} is not an animefeat model of format {MODEL_FORMAT}")
         if list(payload["feature_names"]) != card["feature_names"]:
             raise ModelError("the model file and its card disagree on the feature names")
-        return cls(payload["classifier"], payload["drawing"], payload["reference"], card)
+        return cls(payload["classifier"], payload["drawing"], payload["reference"], card,
+                   drawing_threshold=payload["drawing_threshold"])
 
 
 def model_features(image, families=None):

@@ -34,6 +34,7 @@ from .features import extract_features, feature_names
 from .io import load_image
 from .model import (
     DEFAULT_PARAMS,
+    DRAWING_PARAMS,
     FEATURES_VERSION,
     AnimefeatModel,
     build_classifier,
@@ -57,9 +58,9 @@ __all__ = [
 #: The documented hyperparameter search: every combination, scored by grouped CV.
 PARAM_GRID = {
     "learning_rate": [0.05, 0.1],
+    "max_iter": [300, 600],
     "max_leaf_nodes": [15, 31],
     "min_samples_leaf": [10, 30],
-    "l2_regularization": [0.0, 1.0],
 }
 # Images whose long side exceeds this get an extra, degraded training copy.
 AUGMENT_ABOVE = 160
@@ -432,15 +433,17 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
         params, search_results = search_params(table, y_anime, groups=groups, mask=drawings,
                                                seed=seed, progress=progress)
 
-    report = {}
+    report, threshold = {}, 0.5
     if evaluate:
         def make():
             return calibrated_booster(params, seed=seed)
         cv = cross_validate(table, y_anime, make=make, groups=groups, mask=drawings, seed=seed)
-        draw = cross_validate(table, y_drawing, make=make, groups=groups, seed=seed)
+        draw = cross_validate(table, y_drawing, groups=groups, seed=seed,
+                              make=lambda: calibrated_booster(DRAWING_PARAMS, seed=seed))
+        threshold = drawing_threshold(y_drawing, draw)
         report = {
             "cv": metrics(y_anime[drawings], cv[drawings], sources[drawings]),
-            "drawing_check": drawing_check_metrics(y_drawing, draw, sources),
+            "drawing_check": drawing_check_metrics(y_drawing, draw, sources, threshold),
         }
         if len(np.unique(sources[drawings])) > 1:
             loso = leave_one_source_out(table, y_anime, make=make, seed=seed, mask=drawings)
@@ -451,8 +454,8 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
     classifier = build_classifier(params, seed=seed, families=families)
     classifier.named_steps["features"].fit()
     classifier.named_steps["model"].fit(trainable(table.X[rows]), y_anime[table.origin[rows]])
-    drawing = calibrated_booster(params, seed=seed).fit(trainable(table.X),
-                                                        y_drawing[table.origin])
+    drawing = calibrated_booster(DRAWING_PARAMS, seed=seed).fit(trainable(table.X),
+                                                                y_drawing[table.origin])
     reference = _column_medians(table.originals()[drawings])
 
     counts = {}
@@ -465,10 +468,11 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
               "counts": counts, "augmented_rows": int(table.augmented.sum()),
               "near_duplicate_groups": len(np.unique(groups))},
         metrics=report)
+    card["hyperparameters"]["drawing_check"] = dict(DRAWING_PARAMS)
     card["search"] = {"grid": PARAM_GRID if search else None,
                       "score": "mean over sources of grouped 5-fold CV accuracy",
                       "results": search_results}
-    return AnimefeatModel(classifier, drawing, reference, card)
+    return AnimefeatModel(classifier, drawing, reference, card, drawing_threshold=threshold)
 
 
 def _column_medians(X):
@@ -479,13 +483,43 @@ def _column_medians(X):
     return out
 
 
-def drawing_check_metrics(y_drawing, proba, sources):
+#: Most drawings the photo check may flag, on out-of-fold predictions.
+MAX_DRAWINGS_FLAGGED = 0.02
+
+
+def drawing_threshold(y_drawing, proba, *, max_drawings_flagged=MAX_DRAWINGS_FLAGGED):
+    """The threshold on P(drawing) that flags the most photos while flagging at most
+    ``max_drawings_flagged`` of the drawings (on out-of-fold probabilities).
+
+    Parameters
+    ----------
+    y_drawing : ndarray of int
+        1 for drawings, 0 for photos.
+    proba : ndarray of float
+        Out-of-fold P(drawing).
+
+    Returns
+    -------
+    threshold : float
+        ``is_drawing = proba >= threshold``; 0.5 when there are no drawings.
+    """
+    keep = np.isfinite(proba)
+    drawn = np.sort(proba[keep & (y_drawing == 1)])
+    if not len(drawn):
+        return 0.5
+    # Flagging is proba < t: at most k drawings may lie below t.
+    k = int(np.floor(max_drawings_flagged * len(drawn)))
+    return float(drawn[k]) if k < len(drawn) else 0.5
+
+
+def drawing_check_metrics(y_drawing, proba, sources, threshold=0.5):
     """How often photos are flagged and drawings wrongly flagged, pooled and per source."""
     keep = np.isfinite(proba)
-    flagged = proba < 0.5
+    flagged = proba < threshold
     photos = keep & (y_drawing == 0)
     drawings = keep & (y_drawing == 1)
-    out = {"photos_flagged": float(flagged[photos].mean()) if photos.any() else None,
+    out = {"threshold": float(threshold),
+           "photos_flagged": float(flagged[photos].mean()) if photos.any() else None,
            "drawings_flagged": float(flagged[drawings].mean()) if drawings.any() else None,
            "drawings_flagged_per_source": {}}
     for s in np.unique(np.asarray(sources)[drawings]):

@@ -93,3 +93,28 @@ def test_error_is_a_message_not_a_traceback(tmp_path, capsys):
     status = main(["train", str(tmp_path / "missing"), "--out", str(tmp_path / "m.skops")])
     assert status == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_classify_on_a_dask_cluster_matches_local(folder, tiny_model_path, capsys):
+    pytest.importorskip("distributed", reason="the [dask] extra is not installed")
+    main(["classify", str(folder), "--format", "jsonl", "--model", str(tiny_model_path)])
+    local = capsys.readouterr().out
+    status = main(["classify", str(folder), "--format", "jsonl", "--scheduler", "local",
+                   "-j", "2", "--model", str(tiny_model_path)])
+    assert status == 1 and capsys.readouterr().out == local
+
+
+def test_scheduler_without_dask_is_a_clear_error(folder, tiny_model_path, capsys, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_distributed(name, *args, **kwargs):
+        if name == "distributed":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_distributed)
+    status = main(["classify", str(folder), "--scheduler", "local", "--model",
+                   str(tiny_model_path)])
+    assert status == 2 and "[dask]" in capsys.readouterr().err

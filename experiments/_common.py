@@ -1,0 +1,65 @@
+"""What the numbered experiment scripts share: arguments, data, cached features, output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+import animefeat
+from animefeat.data import read_dataset
+from animefeat.model import DEFAULT_MODEL, card_path, environment
+from animefeat.training import feature_table, near_duplicate_groups
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_DATA = HERE.parent.parent / "shared" / "datasets" / "anime-cartoon"
+RESULTS = HERE / "results"
+
+
+def parser(description):
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="labelled folder")
+    p.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    p.add_argument("--jobs", "-j", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    return p
+
+
+def shipped_params():
+    """The booster parameters and seed recorded on the shipped model's card."""
+    card = json.loads(card_path(DEFAULT_MODEL).read_text())
+    return card["hyperparameters"]["booster"], card["hyperparameters"]["seed"]
+
+
+class Data:
+    """Dataset, cached feature table, labels and near-duplicate groups."""
+
+    def __init__(self, args, *, families=None):
+        self.dataset = read_dataset(args.data)
+        self.table = feature_table(self.dataset, families=families, seed=args.seed,
+                                   n_jobs=args.jobs, cache_dir=RESULTS / "cache")
+        self.labels = np.asarray(self.dataset.labels)
+        self.sources = np.asarray(self.dataset.sources)
+        self.drawings = np.isin(self.labels, ["anime", "cartoon"])
+        self.y = (self.labels == "anime").astype(int)
+        self.y_drawing = self.drawings.astype(int)
+        cached = RESULTS / "cache" / f"groups-{self.dataset.manifest_sha256[:16]}.npy"
+        if cached.is_file():
+            self.groups = np.load(cached)
+        else:
+            self.groups = near_duplicate_groups(self.dataset.paths)
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            np.save(cached, self.groups)
+
+
+def write_json(out, name, payload, started):
+    out.mkdir(parents=True, exist_ok=True)
+    payload = {"experiment": name, "seconds": round(time.time() - started, 1),
+               "animefeat": animefeat.__version__, "environment": environment(), **payload}
+    path = out / f"{name}.json"
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"wrote {path}")
+    return path
