@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from synth import blank, cartoon, grey_bands, palette_blocks
 
 from animefeat.preprocess import WORK_SIDE, trim_borders, working_copy
@@ -41,3 +42,22 @@ def test_grey_and_hsv_ranges():
     assert work.grey.min() >= 0 and work.grey.max() <= 1
     assert work.hsv.min() >= 0 and work.hsv.max() <= 1
     assert work.grey.dtype == np.float64
+
+
+def test_large_image_is_reduced_first_with_the_same_result():
+    import cv2
+
+    small = cartoon(size=200)
+    big = cv2.resize(small, (1600, 1600), interpolation=cv2.INTER_NEAREST)
+    a, b = working_copy(small), working_copy(big)
+    assert a.rgb.shape == b.rgb.shape
+    assert np.abs(a.rgb.astype(int) - b.rgb.astype(int)).mean() < 3
+    assert b.scale == pytest.approx(128 / 1600, rel=0.05)
+
+
+def test_crop_is_in_original_pixels():
+    img = blank(1200, 1200)
+    img[300:900, 300:900] = (200, 30, 30)
+    top, bottom, left, right = working_copy(img).crop
+    # 300-px page each side, less the 2% margin of the reduced image, in original pixels.
+    assert 250 <= top <= 300 and 250 <= left <= 300 and top == bottom == left == right
