@@ -80,7 +80,12 @@ def _parser():
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--threads", type=int, default=4)
     p.add_argument("--model", type=Path, help="model file (default: the shipped model)")
-    p.add_argument("--max-upload-mb", type=float, default=16.0)
+    p.add_argument("--max-upload-mb", type=float, default=16.0,
+                   help="largest request body; larger gets 413 (default: 16)")
+    p.add_argument("--max-pixels", type=int, default=50_000_000,
+                   help="largest width x height, checked before decoding (default: 50e6)")
+    p.add_argument("--timeout", type=int, default=30,
+                   help="seconds a client connection may stay idle/slow (default: 30)")
     p.set_defaults(func=_serve)
     return parser
 
@@ -303,10 +308,17 @@ def _serve(args):
 
     from web import create_app
 
+    from .io import Limits
+
     app = create_app({"MODEL_PATH": str(args.model) if args.model else None,
-                      "MAX_CONTENT_LENGTH": int(args.max_upload_mb * 1024 * 1024)})
+                      "MAX_CONTENT_LENGTH": int(args.max_upload_mb * 1024 * 1024),
+                      "IMAGE_LIMITS": Limits(max_pixels=args.max_pixels)})
     print(f"animefeat: serving on http://{args.host}:{args.port}", file=sys.stderr)
-    serve(app, host=args.host, port=args.port, threads=args.threads)
+    # channel_timeout drops slow or idle clients. Flask answers over-limit bodies with a
+    # JSON 413; waitress's own (plain-text) limit sits above it, against absurd bodies.
+    serve(app, host=args.host, port=args.port, threads=args.threads,
+          channel_timeout=args.timeout,
+          max_request_body_size=2 * app.config["MAX_CONTENT_LENGTH"] + 2**20)
     return EXIT_OK
 
 

@@ -14,22 +14,22 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import io  # noqa: E402
-import time  # noqa: E402
+import io
+import time
 
-import cv2  # noqa: E402
-import matplotlib  # noqa: E402
+import cv2
+import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from _common import RESULTS, write_json  # noqa: E402
-from PIL import Image  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from _common import RESULTS, write_json
+from PIL import Image
+from threadpoolctl import threadpool_limits
 
-import animefeat as af  # noqa: E402
-from animefeat.features import FAMILIES  # noqa: E402
-from animefeat.preprocess import WORK_SIDE, working_copy  # noqa: E402
+import animefeat as af
+from animefeat.features import FAMILIES
+from animefeat.preprocess import WORK_SIDE, working_copy
 
 SIZES = (256, 512, 1024, 2048)
 

@@ -26,8 +26,8 @@ import numpy as np
 from _common import RESULTS, write_json
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from badinputs import corpus  # noqa: E402
-from synth import anime, cartoon, encode  # noqa: E402
+from badinputs import corpus
+from synth import anime, cartoon, encode
 
 HOST = "127.0.0.1"  # loopback only, by design
 
@@ -165,7 +165,7 @@ def run(port, server, bodies, args):
     elapsed = time.time() - t0
     lat = np.array([r[2] for r in records]) * 1000
     by_status = {}
-    for kind, status, _ in records:
+    for _, status, _ in records:
         key = str(status)
         by_status[key] = by_status.get(key, 0) + 1
     good = np.array([r[2] for r in records if r[0].startswith("good")]) * 1000

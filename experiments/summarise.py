@@ -33,14 +33,31 @@ def table():
             lines.append(f"| {s} | {pct(m['accuracy'])} | {m['roc_auc']:.3f} | "
                          f"{m['brier']:.3f} | {m['ece']:.3f} | {pct(lo.get('accuracy'))} |")
         p = ev["cv"]["pooled"]
+        held_out = pct(ev["leave_one_source_out"]["pooled"]["accuracy"])
         lines.append(f"| pooled | {pct(p['accuracy'])} | {p['roc_auc']:.3f} | {p['brier']:.3f} "
-                     f"| {p['ece']:.3f} | {pct(ev['leave_one_source_out']['pooled']['accuracy'])} |")
+                     f"| {p['ece']:.3f} | {held_out} |")
         d = ev["drawing_check"]
+        per = ", ".join(f"{k} {pct(v)}" for k, v in d["drawings_flagged_per_source"].items())
         lines += ["", f"Photo check (threshold {d['threshold']:.3f} on P(drawing), chosen on "
                   f"out-of-fold predictions): photos flagged {pct(d['photos_flagged'])}, "
-                  f"drawings flagged {pct(d['drawings_flagged'])} "
-                  f"({', '.join(f'{k} {pct(v)}' for k, v in d['drawings_flagged_per_source'].items())}).",
+                  f"drawings flagged {pct(d['drawings_flagged'])} ({per}).",
                   "", "![evaluation](results/01_evaluate.png)", ""]
+    peer = load("03_cnn_peer")
+    if peer and ev:
+        lines += ["### 03 CNN peer (`python experiments/03_cnn_peer.py`)", "",
+                  f"{peer['architecture']}, {peer['epochs']} epochs, {peer['augmentation']}; "
+                  "same folds.", "",
+                  "| source | animefeat CV | CNN CV | animefeat source held out | "
+                  "CNN source held out |", "|---|---|---|---|---|"]
+        for s in ev["cv"]["per_source"]:
+            lines.append(
+                f"| {s} | {pct(ev['cv']['per_source'][s]['accuracy'])} | "
+                f"{pct(peer['cv']['per_source'][s]['accuracy'])} | "
+                f"{pct(ev['leave_one_source_out']['per_source'][s]['accuracy'])} | "
+                f"{pct(peer['leave_one_source_out']['per_source'][s]['accuracy'])} |")
+        lat = peer["latency_ms_one_thread"]
+        lines += ["", f"CPU latency per image, one thread, decode included: animefeat "
+                  f"{lat['animefeat']:.1f} ms, CNN {lat['cnn']:.1f} ms.", ""]
     ab = load("02_ablation")
     if ab:
         sources = sorted(ab["families"]["all"]["cv"])
