@@ -131,10 +131,9 @@ def trim_borders(image, *, tolerance=_FLAT_TOLERANCE, min_keep=0.25, margin=0.02
     """
     img = image.astype(np.int16)
     height, width = img.shape[:2]
-    rows = _flat_lines(img, tolerance)
-    cols = _flat_lines(img.transpose(1, 0, 2), tolerance)
-    top, bottom = _border_run(*rows, tolerance), _border_run(*(r[::-1] for r in rows), tolerance)
-    left, right = _border_run(*cols, tolerance), _border_run(*(c[::-1] for c in cols), tolerance)
+    cols = img.transpose(1, 0, 2)
+    top, bottom = _border_run(img, tolerance), _border_run(img[::-1], tolerance)
+    left, right = _border_run(cols, tolerance), _border_run(cols[::-1], tolerance)
     if height - top - bottom < max(min_keep * height, 8):
         top = bottom = 0
     if width - left - right < max(min_keep * width, 8):
@@ -151,11 +150,22 @@ def _flat_lines(img, tolerance):
     return close.mean(axis=1) >= _FLAT_SHARE, median[:, 0, :]
 
 
-def _border_run(flat, colour, tolerance):
-    """How many lines from the start are flat and of the outermost line's colour."""
-    same = flat & np.all(np.abs(colour - colour[0]) <= tolerance, axis=1)
-    stop = np.flatnonzero(~same)
-    return int(stop[0]) if stop.size else len(same)
+def _border_run(lines, tolerance, chunk=16):
+    """How many lines from the start are flat and of the outermost line's colour.
+
+    Lines are examined in chunks from the border inwards: most images are not
+    letterboxed, and the answer is then known after the first chunk.
+    """
+    first = None
+    for start in range(0, len(lines), chunk):
+        flat, colour = _flat_lines(lines[start:start + chunk], tolerance)
+        if first is None:
+            first = colour[0]
+        same = flat & np.all(np.abs(colour - first) <= tolerance, axis=1)
+        stop = np.flatnonzero(~same)
+        if stop.size:
+            return start + int(stop[0])
+    return len(lines)
 
 
 def _page_colour(rgb, crop):
