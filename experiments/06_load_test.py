@@ -123,6 +123,7 @@ def run(port, server, bodies, args):
     stop_at = time.time() + args.seconds
     counter = iter(range(args.max_requests))
     memory = []
+    errors = []
 
     def client(k):
         conn = http.client.HTTPConnection(HOST, port, timeout=30)
@@ -143,8 +144,9 @@ def run(port, server, bodies, args):
                 if resp.getheader("Connection", "").lower() == "close":
                     conn.close()
                     conn = http.client.HTTPConnection(HOST, port, timeout=30)
-            except (OSError, http.client.HTTPException):
+            except (OSError, http.client.HTTPException) as exc:
                 status = "dropped"
+                errors.append(f"{kind}: {type(exc).__name__}: {exc}")
                 conn.close()
                 conn = http.client.HTTPConnection(HOST, port, timeout=30)
             with lock:
@@ -181,10 +183,13 @@ def run(port, server, bodies, args):
         "by_status": by_status,
         "server_5xx": sum(v for k, v in by_status.items() if k.startswith("5")),
         "dropped_connections": by_status.get("dropped", 0),
+        "dropped_by_kind": {k: sum(1 for kind, st, _ in records if kind == k and st == "dropped")
+                            for k in sorted({r[0] for r in records if r[1] == "dropped"})},
         "wrong_answers": sum(1 for kind, status, _ in records
                              if (kind.startswith("good") and status != 200)
                              or (kind.startswith("bad") and not (isinstance(status, int)
                                                                  and 400 <= status < 500))),
+        "first_errors": errors[:5],
         "server_rss_mib": {"peak": float(rss.max()), "first_quarter_mean": float(rss[:q].mean()),
                            "last_quarter_mean": float(rss[-q:].mean())},
     }

@@ -89,6 +89,12 @@ def table():
                          f"{r['load_image_reduced']:.2f} | {feats:.1f} | "
                          f"{r['model_with_explanation']:.1f} | {r['classify_end_to_end']:.1f} | "
                          f"{r['ratio_end_to_end_over_floor']:.1f} |")
+        tp = bm.get("throughput")
+        if tp:
+            lines += ["", "Throughput of `animefeat classify` on a folder of "
+                      f"{tp['jobs_1']['images']} JPEGs of 512 px (process start and model load "
+                      f"included): -j 1 {tp['jobs_1']['images_per_second']} images/s, -j 2 "
+                      f"{tp['jobs_2']['images_per_second']} images/s."]
         lines += ["", "![benchmark](results/05_benchmark.png)", ""]
     lt = load("06_load_test")
     if lt:
