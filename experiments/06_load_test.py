@@ -17,6 +17,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -85,28 +86,36 @@ def main():
     p.add_argument("--seconds", type=float, default=30.0)
     p.add_argument("--max-requests", type=int, default=20000)
     p.add_argument("--threads", type=int, default=4, help="waitress threads")
+    p.add_argument("--server-timeout", type=int, default=30,
+                   help="animefeat serve --timeout (waitress channel_timeout)")
     p.add_argument("--out", type=Path, default=RESULTS)
     args = p.parse_args()
     started = time.time()
     port = free_port()
+    # The server's log goes to a file: an unread pipe would fill up (waitress logs queue
+    # depth under load) and block the server mid-test.
+    log = tempfile.TemporaryFile()
     server = subprocess.Popen(
         [sys.executable, "-m", "animefeat.cli", "serve", "--host", HOST, "--port", str(port),
-         "--threads", str(args.threads)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+         "--threads", str(args.threads), "--timeout", str(args.server_timeout)],
+        stdout=subprocess.DEVNULL, stderr=log,
         env={**os.environ, "OMP_NUM_THREADS": "1"})
     try:
-        wait_ready(port, server)
+        wait_ready(port, server, log)
         result = run(port, server, payloads(), args)
     finally:
         server.terminate()
         server.wait(timeout=10)
+        log.close()
     write_json(args.out, "06_load_test", result, started)
 
 
-def wait_ready(port, server, timeout=60):
+def wait_ready(port, server, log, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if server.poll() is not None:
-            raise SystemExit(f"server exited: {server.stderr.read().decode()[-2000:]}")
+            log.seek(0)
+            raise SystemExit(f"server exited: {log.read().decode()[-2000:]}")
         try:
             conn = http.client.HTTPConnection(HOST, port, timeout=2)
             conn.request("GET", "/api/health")
