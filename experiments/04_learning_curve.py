@@ -4,7 +4,10 @@ ours and (with ``--cnn``, needs torch) the CNN peer, on the same grouped folds.
 Each fold's training images are subsampled (stratified on source x label, fixed seed) to
 a share of their number; the test fold stays whole.
 
-    python experiments/04_learning_curve.py [--cnn] [--epochs 8]
+    python experiments/04_learning_curve.py [--cnn] [--epochs 8] [--cnn-folds 1]
+
+The CNN costs minutes per training on two cores, so ``--cnn-folds`` and ``--cnn-shares``
+limit it to the first folds and a few shares (the JSON records which).
 """
 
 import importlib
@@ -36,6 +39,8 @@ def main():
     p = parser(__doc__)
     p.add_argument("--cnn", action="store_true", help="also train the CNN peer (slow)")
     p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--cnn-folds", type=int, default=5, help="CNN on the first N folds only")
+    p.add_argument("--cnn-shares", type=float, nargs="+", default=list(SHARES))
     args = p.parse_args()
     started = time.time()
     data = Data(args)
@@ -55,7 +60,7 @@ def main():
         rng = np.random.default_rng(seed)
         hits = {m: {s: [] for s in sources} for m in curves}
         n_train = []
-        for train, test in folds:
+        for fold, (train, test) in enumerate(folds):
             tr = subsample(d[train], strata, share, rng)
             n_train.append(len(tr))
             te = d[test]
@@ -65,7 +70,7 @@ def main():
             for s in sources:
                 sel = data.sources[te] == s
                 hits["animefeat"][s].append(((proba[sel] >= 0.5) == data.y[te][sel]).mean())
-            if args.cnn:
+            if args.cnn and fold < args.cnn_folds and share in args.cnn_shares:
                 local_tr = np.array([position[i] for i in tr])
                 local_te = np.array([position[i] for i in te])
                 cnn, _ = peer.fit_predict(torch, images, data.y[d], local_tr, local_te,
@@ -78,7 +83,10 @@ def main():
                 curves[m][str(share)] = {"train_images": float(np.mean(n_train)),
                                          **{s: float(np.mean(v)) for s, v in hits[m].items()}}
         print(share, {m: curves[m].get(str(share)) for m in curves}, flush=True)
-    write_json(args.out, "04_learning_curve", {"params": params, "curves": curves}, started)
+    cnn_setup = ({"epochs": args.epochs, "folds": args.cnn_folds, "shares": args.cnn_shares}
+                 if args.cnn else None)
+    write_json(args.out, "04_learning_curve", {"params": params, "curves": curves,
+                                               "cnn": cnn_setup}, started)
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for m, style in (("animefeat", "-o"), ("cnn", "--s")):
         for k, s in enumerate(sources):

@@ -77,6 +77,20 @@ def table():
         allrow = " | ".join(f"{pct(ab['families']['all']['cv'][s]['accuracy'])} | | "
                             for s in sources)
         lines += [f"| all | | {allrow}|", "", "![ablation](results/02_ablation.png)", ""]
+    lc = load("04_learning_curve")
+    if lc:
+        for model, points in lc["curves"].items():
+            if not points:
+                continue
+            sources = [k for k in next(iter(points.values())) if k != "train_images"]
+            lines += [f"### 04 learning curve, {model} (`python experiments/04_learning_curve.py`)",
+                      "", "| training images | " + " | ".join(sources) + " |",
+                      "|---|" + "---|" * len(sources)]
+            for v in points.values():
+                lines.append(f"| {v['train_images']:.0f} | "
+                             + " | ".join(pct(v[s]) for s in sources) + " |")
+            lines.append("")
+        lines += ["![learning curve](results/04_learning_curve.png)", ""]
     bm = load("05_benchmark")
     if bm:
         lines += ["### 05 benchmark (`python experiments/05_benchmark.py`), ms per image, one core",

@@ -38,8 +38,8 @@ def human_size(n_bytes):
 
 @bp.get("/")
 def index():
-    return render_template("index.html",
-                           max_size=human_size(current_app.config["MAX_CONTENT_LENGTH"]))
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    return render_template("index.html", max_size=human_size(limit), max_bytes=limit)
 
 
 @bp.get("/api/health")

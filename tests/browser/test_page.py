@@ -90,3 +90,26 @@ def test_keyboard_reaches_the_upload(page, server):
     page.goto(server)
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") in ("drop", "file")
+
+
+def test_too_large_file_is_refused_in_the_page(browser, tiny_model_path, tmp_path):
+    from waitress.server import create_server
+
+    import animefeat as af
+    from web import create_app
+
+    app = create_app({"MODEL": af.load_model(tiny_model_path), "MAX_CONTENT_LENGTH": 50_000})
+    srv = create_server(app, host="127.0.0.1", port=0, threads=1)
+    threading.Thread(target=srv.run, daemon=True).start()
+    try:
+        big = tmp_path / "big.png"
+        big.write_bytes(encode(cartoon(seed=401, size=600)) + b"\0" * 60_000)
+        context = browser.new_context()
+        pg = context.new_page()
+        pg.goto(f"http://127.0.0.1:{srv.effective_port}/")
+        pg.set_input_files("#file", str(big))
+        pg.wait_for_selector("#error:not([hidden])")
+        assert "too large" in pg.inner_text("#error") and "48.8 KB" in pg.inner_text("#error")
+        context.close()
+    finally:
+        srv.close()

@@ -65,6 +65,11 @@ async function classify(file) {
     showError(`“${file.name}” is not an image (${file.type}).`);
     return;
   }
+  // Multipart framing adds a little; the server has the last word with a 413.
+  if (file.size > Number(document.body.dataset.maxBytes)) {
+    showError(`“${file.name}” is too large: the limit is ${document.body.dataset.maxSize}.`);
+    return;
+  }
   $("error").hidden = true;
   $("busy").hidden = false;
   $("preview").src = URL.createObjectURL(file);
