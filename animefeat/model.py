@@ -31,7 +31,7 @@ from sklearn.pipeline import Pipeline
 from ._version import __version__
 from .estimator import FeatureExtractor
 from .exceptions import AnimefeatError, ModelError
-from .explain import Contribution, explain_vector
+from .explain import explain_vector
 from .features import extract_features, feature_names
 from .io import load_image
 from .preprocess import WORK_SIDE
@@ -485,5 +485,3 @@ def _as_model(model):
         raise TypeError(f"model must be an AnimefeatModel or a path, got {type(model).__name__}")
     return model
 
-
-__all__ += ["Contribution"]
