@@ -15,7 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import Data, parser, shipped_params, write_json
+from _common import Data, parser, save_figure, shipped_params, write_json
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_curve
 
@@ -97,10 +97,7 @@ def plot(data, cv, loso, out):
         ax.set(title=f"Confusion, {source} (CV)", xticks=[0, 1], yticks=[0, 1],
                xticklabels=["cartoon", "anime"], yticklabels=["cartoon", "anime"],
                xlabel="predicted", ylabel="true")
-    fig.tight_layout()
-    path = out / "01_evaluate.png"
-    fig.savefig(path, dpi=110)
-    print(f"wrote {path}")
+    save_figure(fig, out, "01_evaluate")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import Data, parser, shipped_params, write_json
+from _common import Data, parser, save_figure, shipped_params, write_json
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from animefeat.features import FAMILIES, feature_names
@@ -119,10 +119,7 @@ def plot(rows, importance, out):
         for k, s in enumerate(sources):
             ax.axhline(rows["all"]["cv" if ax is axes[1] else "loso"][s]["accuracy"],
                        ls="--", lw=0.8, color=f"C{k}")
-    fig.tight_layout()
-    path = out / "02_ablation.png"
-    fig.savefig(path, dpi=110)
-    print(f"wrote {path}")
+    save_figure(fig, out, "02_ablation")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import Data, parser, shipped_params, write_json
+from _common import Data, parser, save_figure, shipped_params, write_json
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from animefeat.training import _fit_predict, _folds
@@ -98,9 +98,7 @@ def main():
            title="Learning curve", ylim=(0.5, 1))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(args.out / "04_learning_curve.png", dpi=110)
-    print(f"wrote {args.out / '04_learning_curve.png'}")
+    save_figure(fig, args.out, "04_learning_curve")
 
 
 if __name__ == "__main__":

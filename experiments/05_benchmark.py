@@ -23,7 +23,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import RESULTS, write_json
+from _common import RESULTS, save_figure, write_json
 from PIL import Image
 from threadpoolctl import threadpool_limits
 
@@ -159,10 +159,7 @@ def plot(rows, out):
                title=f"{fmt}: time per image by stage (one core)", ylabel="ms")
         ax.grid(axis="y", alpha=0.3)
     axes[1].legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
-    path = out / "05_benchmark.png"
-    fig.savefig(path, dpi=110)
-    print(f"wrote {path}")
+    save_figure(fig, out, "05_benchmark")
 
 
 if __name__ == "__main__":

@@ -63,3 +63,12 @@ def write_json(out, name, payload, started):
     path.write_text(json.dumps(payload, indent=2) + "\n")
     print(f"wrote {path}")
     return path
+
+
+def save_figure(fig, out, name):
+    """Lay out ``fig`` and write it as ``out/name.png``."""
+    fig.tight_layout()
+    path = out / f"{name}.png"
+    fig.savefig(path, dpi=110)
+    print(f"wrote {path}")
+    return path
