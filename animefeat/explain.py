@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["Contribution", "describe", "explain_vector", "visual_evidence"]
+__all__ = ["Contribution", "contributions", "describe", "explain_vector", "probe_matrix",
+           "visual_evidence"]
 
 # Plain-language templates: how to say a feature's value. Values are at the working
 # copy's scale (long side 128 px), which is what the model sees.
@@ -154,11 +155,42 @@ def explain_vector(classifier, x, reference, names, *, top=5):
     contributions : list of Contribution
         Largest absolute contribution first.
     """
+    probes = probe_matrix(x, reference)
+    return contributions(classifier.predict_proba(probes)[:, 1], x, names, top=top)
+
+
+def probe_matrix(x, reference):
+    """``x`` itself, then ``x`` with each feature in turn set to its reference value.
+
+    Returns
+    -------
+    probes : ndarray of shape (n_features + 1, n_features)
+    """
     x = np.asarray(x, dtype=np.float64)
     probes = np.repeat(x[None, :], len(x) + 1, axis=0)
     idx = np.arange(len(x))
     probes[idx + 1, idx] = reference
-    p = np.clip(classifier.predict_proba(probes)[:, 1], 1e-6, 1 - 1e-6)
+    return probes
+
+
+def contributions(p, x, names, *, top=5):
+    """Contributions from the model's P(anime) on :func:`probe_matrix` rows.
+
+    Parameters
+    ----------
+    p : ndarray of shape (n_features + 1,)
+        P(anime) of ``x`` (first) and of each probe.
+    x : ndarray of shape (n_features,)
+    names : sequence of str
+    top : int
+
+    Returns
+    -------
+    contributions : list of Contribution
+        Largest absolute contribution first; features that changed nothing are left out.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
     logit = np.log(p / (1 - p))
     effect = logit[0] - logit[1:]
     order = np.argsort(-np.abs(effect), kind="stable")[:top]
