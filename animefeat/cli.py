@@ -188,21 +188,11 @@ def _classify(args):
 
 def _classify_block(paths, model_path, explain):
     """Predictions (or error messages) for a few files, in a worker process."""
-    from .model import load_model, model_features
+    from .model import classify_many, load_model
 
-    model = load_model(model_path)  # cached per process
-    rows = []
-    for path in paths:
-        try:
-            rows.append(model_features(path, model.families))
-        except AnimefeatError as exc:
-            rows.append(str(exc))
-    good = [i for i, r in enumerate(rows) if not isinstance(r, str)]
-    if good:
-        preds = model.predict_vectors(np.vstack([rows[i] for i in good]), explain=explain)
-        for i, pred in zip(good, preds):
-            rows[i] = pred
-    return rows
+    results = classify_many(paths, model=load_model(model_path), explain=explain,
+                            on_error="return")  # the model is cached per process
+    return [str(r) if isinstance(r, AnimefeatError) else r for r in results]
 
 
 class _Writer:
