@@ -56,8 +56,9 @@ def table():
                 f"{pct(ev['leave_one_source_out']['per_source'][s]['accuracy'])} | "
                 f"{pct(peer['leave_one_source_out']['per_source'][s]['accuracy'])} |")
         lat = peer["latency_ms_one_thread"]
-        lines += ["", f"CPU latency per image, one thread, decode included: animefeat "
-                  f"{lat['animefeat']:.1f} ms, CNN {lat['cnn']:.1f} ms.", ""]
+        lines += ["", f"CPU latency per image, one thread, decode included, as measured in that "
+                  f"run: animefeat {lat['animefeat']:.1f} ms (with its explanation), CNN "
+                  f"{lat['cnn']:.1f} ms. The benchmark below has the current per-stage times.", ""]
     ab = load("02_ablation")
     if ab:
         sources = sorted(ab["families"]["all"]["cv"])
