@@ -9,8 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .exceptions import AnimefeatError
 from .features import _resolve, extract_features, feature_names
-from .io import load_image
-from .preprocess import WORK_SIDE
+from .preprocess import WORK_SIDE, load_for_features
 
 __all__ = ["FeatureExtractor"]
 
@@ -97,7 +96,7 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
 
     def _one(self, image):
         try:
-            rgb = load_image(image)
+            rgb = load_for_features(image)
             return extract_features(rgb, families=self.families, side=self.side)
         except AnimefeatError:
             if self.on_error == "raise":

@@ -33,8 +33,7 @@ from .estimator import FeatureExtractor
 from .exceptions import AnimefeatError, ModelError
 from .explain import contributions, probe_matrix
 from .features import extract_features, feature_names
-from .io import load_image
-from .preprocess import WORK_SIDE
+from .preprocess import WORK_SIDE, load_for_features
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -320,8 +319,7 @@ class AnimefeatModel:
 
 def model_features(image, families=None):
     """Load an image (reduced JPEG decode) and compute the features a model uses."""
-    rgb = load_image(image, max_side=2 * WORK_SIDE)
-    return extract_features(rgb, families=families)
+    return extract_features(load_for_features(image), families=families)
 
 
 def card_path(model_path):

@@ -22,10 +22,15 @@ from scipy import ndimage as ndi
 
 from .io import load_image
 
-__all__ = ["WORK_SIDE", "WorkingCopy", "trim_borders", "working_copy"]
+__all__ = ["DECODE_SIDE", "WORK_SIDE", "WorkingCopy", "load_for_features", "trim_borders",
+           "working_copy"]
 
 WORK_SIDE = 128
 PRE_REDUCE = 4
+#: Large JPEGs are decoded at a reduced DCT scale whose long side stays >= this; the
+#: working copy never needs more. Training and inference both load through
+#: :func:`load_for_features`, so they see the same pixels.
+DECODE_SIDE = 2 * WORK_SIDE
 # A border line is "flat" when nearly all its pixels are within this distance of its colour.
 _FLAT_TOLERANCE = 18
 _FLAT_SHARE = 0.98
@@ -65,6 +70,21 @@ class WorkingCopy:
         return float(self.foreground.mean())
 
 
+def load_for_features(source, *, limits=None):
+    """Load any image source the way every feature computation does (reduced JPEG decode).
+
+    Parameters
+    ----------
+    source : anything :func:`animefeat.load_image` accepts
+    limits : Limits, optional
+
+    Returns
+    -------
+    image : ndarray of shape (H, W, 3), uint8
+    """
+    return load_image(source, limits=limits, max_side=DECODE_SIDE)
+
+
 def as_working_copy(image, *, side=WORK_SIDE):
     """Return ``image`` as a :class:`WorkingCopy`, building one unless it already is."""
     if isinstance(image, WorkingCopy):
@@ -86,7 +106,7 @@ def working_copy(image, *, side=WORK_SIDE):
     -------
     work : WorkingCopy
     """
-    rgb = image if _is_rgb_uint8(image) else load_image(image)
+    rgb = image if _is_rgb_uint8(image) else load_for_features(image)
     # Large images are first area-reduced to PRE_REDUCE x side, so trimming (and all
     # that follows) costs the same for a 2000-px image as for a 500-px one.
     pre = min(1.0, PRE_REDUCE * side / max(rgb.shape[:2]))

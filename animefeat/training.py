@@ -41,7 +41,7 @@ from .model import (
     calibrated_booster,
     new_card,
 )
-from .preprocess import WORK_SIDE, trim_borders
+from .preprocess import DECODE_SIDE, WORK_SIDE, load_for_features, trim_borders
 
 __all__ = [
     "PARAM_GRID",
@@ -113,7 +113,7 @@ def degrade(image, rng):
 
 
 def _rows_for(path, index, families, augment, seed):
-    rgb = load_image(path)
+    rgb = load_for_features(path)
     rows = [extract_features(rgb, families=families)]
     if augment and max(rgb.shape[:2]) > AUGMENT_ABOVE:
         rng = np.random.default_rng([seed, index])
@@ -148,6 +148,7 @@ def feature_table(dataset, *, families=None, augment=True, seed=0, n_jobs=None,
     key = hashlib.sha256(json.dumps({
         "data": dataset.manifest_sha256, "n": len(dataset), "families": families,
         "augment": augment, "seed": seed, "features": FEATURES_VERSION, "side": WORK_SIDE,
+        "decode_side": DECODE_SIDE,
         "names": feature_names(families),
     }, sort_keys=True).encode()).hexdigest()[:16]
     cached = Path(cache_dir) / f"features-{key}.npz" if cache_dir else None
@@ -239,8 +240,8 @@ def _fit_predict(make, table, y, train_idx, test_idx):
     train_rows = np.isin(table.origin, train_idx)
     test_rows = np.isin(table.origin, test_idx) & ~table.augmented
     model = make().fit(trainable(table.X[train_rows]), y[table.origin[train_rows]])
-    order = np.argsort(table.origin[test_rows])  # rows follow dataset order already
-    return model.predict_proba(table.X[test_rows][order])[:, 1]
+    # Rows are in dataset order, as the sorted test indices are: no reordering needed.
+    return model.predict_proba(table.X[test_rows])[:, 1]
 
 
 def cross_validate(table, y, *, make=None, groups=None, n_splits=5, seed=0, mask=None):

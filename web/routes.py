@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from animefeat import extract_features, load_image
+from animefeat import extract_features
 from animefeat.exceptions import (
     AnimefeatError,
     ImageTooLargeError,
@@ -15,7 +15,7 @@ from animefeat.exceptions import (
 )
 from animefeat.explain import visual_evidence
 from animefeat.io import decode_base64_image
-from animefeat.preprocess import WORK_SIDE, working_copy
+from animefeat.preprocess import load_for_features, working_copy
 
 bp = Blueprint("web", __name__)
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def classify():
     data = _image_bytes()
     limits = current_app.config["IMAGE_LIMITS"]
     model = current_app.config["MODEL"]
-    rgb = load_image(data, limits=limits, max_side=2 * WORK_SIDE)
+    rgb = load_for_features(data, limits=limits)
     work = working_copy(rgb)  # one working copy for the features and the evidence
     prediction = model.predict_vectors(extract_features(work, families=model.families)[None])[0]
     body = prediction.to_dict()
