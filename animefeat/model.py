@@ -28,6 +28,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import Pipeline
 
+from ._trees import compile_calibrated
 from ._version import __version__
 from .estimator import FeatureExtractor
 from .exceptions import AnimefeatError, ModelError
@@ -203,6 +204,17 @@ class AnimefeatModel:
         """The feature vector of one image, as the model computes it."""
         return model_features(image, self.families)
 
+    @functools.cached_property
+    def _flat(self):
+        """Flat copies of the two boosters (see :mod:`animefeat._trees`), or None each.
+
+        scikit-learn walks 600 trees one Python call at a time; the flat copy walks
+        them at once and gives the same probabilities (tested), about 10x faster for
+        one image. A model of another shape than animefeat trains keeps scikit-learn.
+        """
+        return (compile_calibrated(self.classifier.named_steps["model"]),
+                compile_calibrated(self.drawing))
+
     def predict_vectors(self, X, *, explain=5):
         """Predictions for rows of precomputed features.
 
@@ -218,16 +230,22 @@ class AnimefeatModel:
         """
         X = np.asarray(X, dtype=np.float64).reshape(-1, len(self.reference))
         head = self.classifier.named_steps["model"]
+        flat_head, flat_drawing = self._flat
         n, f = X.shape
         if explain:
-            # One model call for every image and every probe: the per-call overhead of
-            # 600 trees dominates single-image latency, not the rows.
-            probes = np.vstack([probe_matrix(x, self.reference) for x in X])
-            p_probes = head.predict_proba(probes)[:, 1].reshape(n, f + 1)
+            if flat_head is not None:
+                p_probes = flat_head.calibrate(flat_head.probe_raw(X, self.reference))
+            else:
+                # One model call for every image and every probe: the per-call overhead
+                # of 600 trees dominates single-image latency, not the rows.
+                probes = np.vstack([probe_matrix(x, self.reference) for x in X])
+                p_probes = head.predict_proba(probes)[:, 1].reshape(n, f + 1)
             p_anime = p_probes[:, 0]
         else:
-            p_anime = head.predict_proba(X)[:, 1]
-        p_drawing = self.drawing.predict_proba(X)[:, 1]
+            p_anime = (flat_head.predict_proba(X) if flat_head is not None
+                       else head.predict_proba(X)[:, 1])
+        p_drawing = (flat_drawing.predict_proba(X) if flat_drawing is not None
+                     else self.drawing.predict_proba(X)[:, 1])
         out = []
         for k, (x, pa, pd) in enumerate(zip(X, p_anime, p_drawing)):
             reasons = (contributions(p_probes[k], x, self.feature_names, top=explain)

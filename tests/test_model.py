@@ -165,3 +165,13 @@ def test_shipped_model_flags_a_real_photo(shared_data):
         photos = [r for r in csv.DictReader(fh) if r["label"] == "photo"][:5]
     preds = af.classify_many([shared_data / r["path"] for r in photos])
     assert sum(not p.is_drawing for p in preds) >= 4
+
+
+def test_flat_boosters_give_scikit_learn_answers(tiny):
+    x = tiny.features(anime(seed=120))[None, :]
+    flat_head, flat_drawing = tiny._flat
+    assert flat_head is not None and flat_drawing is not None
+    head = tiny.classifier.named_steps["model"]
+    assert flat_head.predict_proba(x)[0] == pytest.approx(head.predict_proba(x)[0, 1], abs=1e-12)
+    assert flat_drawing.predict_proba(x)[0] == pytest.approx(
+        tiny.drawing.predict_proba(x)[0, 1], abs=1e-12)
