@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-from scipy import ndimage as ndi
 
 from .io import load_image
 
@@ -26,7 +25,7 @@ __all__ = ["DECODE_SIDE", "WORK_SIDE", "WorkingCopy", "load_for_features", "trim
            "working_copy"]
 
 WORK_SIDE = 128
-PRE_REDUCE = 4
+PRE_REDUCE = 2
 #: Large JPEGs are decoded at a reduced DCT scale whose long side stays >= this; the
 #: working copy never needs more. Training and inference both load through
 #: :func:`load_for_features`, so they see the same pixels.
@@ -132,12 +131,15 @@ def working_copy(image, *, side=WORK_SIDE):
 def trim_borders(image, *, tolerance=_FLAT_TOLERANCE, min_keep=0.25, margin=0.02):
     """Find flat borders (letterbox bars, blank page) around an image.
 
+    A side's border is the run of lines, from the edge inwards, on which nearly all
+    pixels (98%) lie within ``tolerance`` of the outermost line's median colour.
+
     Parameters
     ----------
     image : ndarray of shape (H, W, 3), uint8
     tolerance : int
-        Largest per-channel difference from a border line's median colour that
-        still counts as flat.
+        Largest per-channel difference from the outermost line's median colour that
+        still counts as the same flat colour.
     min_keep : float
         Never trim an axis below this share of its length (a blank image stays whole).
     margin : float
@@ -149,11 +151,17 @@ def trim_borders(image, *, tolerance=_FLAT_TOLERANCE, min_keep=0.25, margin=0.02
     crop : tuple of 4 int
         Rows trimmed at the top and bottom, columns trimmed at the left and right.
     """
-    img = image.astype(np.int16)
+    img = np.ascontiguousarray(image)
     height, width = img.shape[:2]
-    cols = img.transpose(1, 0, 2)
-    top, bottom = _border_run(img, tolerance), _border_run(img[::-1], tolerance)
-    left, right = _border_run(cols, tolerance), _border_run(cols[::-1], tolerance)
+
+    def shares(line, axis):
+        near = _near_mask(img, np.median(line, axis=0), tolerance)
+        return np.count_nonzero(near, axis=axis) / near.shape[axis]
+
+    top = _border_run(shares(img[0], 1))
+    bottom = _border_run(shares(img[-1], 1)[::-1])
+    left = _border_run(shares(img[:, 0], 0))
+    right = _border_run(shares(img[:, -1], 0)[::-1])
     if height - top - bottom < max(min_keep * height, 8):
         top = bottom = 0
     if width - left - right < max(min_keep * width, 8):
@@ -163,29 +171,35 @@ def trim_borders(image, *, tolerance=_FLAT_TOLERANCE, min_keep=0.25, margin=0.02
             max(0, left - keep_cols), max(0, right - keep_cols))
 
 
-def _flat_lines(img, tolerance):
-    """Per line (row of ``img``): is it flat, and its median colour."""
-    median = np.median(img, axis=1, keepdims=True)
-    close = np.all(np.abs(img - median) <= tolerance, axis=2)
-    return close.mean(axis=1) >= _FLAT_SHARE, median[:, 0, :]
+def near_colour(image, colour, tolerance=_FLAT_TOLERANCE):
+    """Pixels whose every channel lies within ``tolerance`` of ``colour``.
 
+    Parameters
+    ----------
+    image : ndarray of shape (H, W, 3), uint8
+    colour : array-like of 3 float
+    tolerance : float
 
-def _border_run(lines, tolerance, chunk=16):
-    """How many lines from the start are flat and of the outermost line's colour.
-
-    Lines are examined in chunks from the border inwards: most images are not
-    letterboxed, and the answer is then known after the first chunk.
+    Returns
+    -------
+    near : ndarray of shape (H, W), bool
     """
-    first = None
-    for start in range(0, len(lines), chunk):
-        flat, colour = _flat_lines(lines[start:start + chunk], tolerance)
-        if first is None:
-            first = colour[0]
-        same = flat & np.all(np.abs(colour - first) <= tolerance, axis=1)
-        stop = np.flatnonzero(~same)
-        if stop.size:
-            return start + int(stop[0])
-    return len(lines)
+    return _near_mask(image, colour, tolerance) > 0
+
+
+def _near_mask(image, colour, tolerance):
+    """:func:`near_colour` as a uint8 mask (255 near, 0 not)."""
+    colour = np.asarray(colour, dtype=np.float64)
+    # cv2.inRange compares uint8 directly: no int16 copy of the image.
+    low = np.clip(np.ceil(colour - tolerance), 0, 255)
+    high = np.clip(np.floor(colour + tolerance), 0, 255)
+    return cv2.inRange(image, low, high)
+
+
+def _border_run(shares):
+    """How many lines from the start have at least ``_FLAT_SHARE`` of their pixels near."""
+    stop = np.flatnonzero(shares < _FLAT_SHARE)
+    return int(stop[0]) if stop.size else len(shares)
 
 
 def _page_colour(rgb, crop):
@@ -205,23 +219,25 @@ def _foreground(rgb, page=None):
     trimming, the drawing touches the border and may dominate it), else the border's
     dominant colour, if it has one.
     """
-    img = rgb.astype(np.int16)
     if page is not None:
         colour = np.asarray(page, dtype=np.float64)
     else:
-        border = np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]])
+        border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).astype(np.int64)
         quant = border // 16
         keys = quant[:, 0] * 256 + quant[:, 1] * 16 + quant[:, 2]
-        values, counts = np.unique(keys, return_counts=True)
+        counts = np.bincount(keys)
         if counts.max() <= 0.5 * len(border):  # no colour dominates: no background
             return np.ones(rgb.shape[:2], dtype=bool)
-        colour = np.median(border[keys == values[np.argmax(counts)]], axis=0)
-    near = np.all(np.abs(img - colour) <= _FLAT_TOLERANCE, axis=2)
-    labels, _ = ndi.label(near)
-    edge_labels = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    background = np.isin(labels, edge_labels[edge_labels > 0])
+        colour = np.median(border[keys == np.argmax(counts)], axis=0)
+    near = _near_mask(rgb, colour, _FLAT_TOLERANCE)
+    n, labels = cv2.connectedComponents(near, connectivity=4)
+    touching = np.zeros(n, dtype=bool)
+    touching[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = True
+    touching[0] = False  # label 0: pixels that are not near the background colour
+    background = touching[labels]
     # Grow the drawing by 2 px: its outer outline and the edge around it belong to it.
-    foreground = ndi.binary_dilation(~background, iterations=2)
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    foreground = cv2.dilate((~background).astype(np.uint8), cross, iterations=2) > 0
     if foreground.mean() < 0.02:  # an (almost) blank image: describe all of it
         return np.ones(rgb.shape[:2], dtype=bool)
     return foreground

@@ -50,8 +50,12 @@ def test_large_image_is_reduced_first_with_the_same_result():
     small = cartoon(size=200)
     big = cv2.resize(small, (1600, 1600), interpolation=cv2.INTER_NEAREST)
     a, b = working_copy(small), working_copy(big)
-    assert a.rgb.shape == b.rgb.shape
-    assert np.abs(a.rgb.astype(int) - b.rgb.astype(int)).mean() < 3
+    # Trimming at another resolution may round the crop by one working pixel.
+    assert np.abs(np.subtract(a.rgb.shape, b.rgb.shape)).max() <= 1
+    h, w = min(a.rgb.shape[0], b.rgb.shape[0]), min(a.rgb.shape[1], b.rgb.shape[1])
+    assert np.abs(a.rgb[:h, :w].astype(int) - b.rgb[:h, :w].astype(int)).mean() < 6
+    # The same crop, within one original pixel of the small image (8 of the big one).
+    assert np.abs(np.array(a.crop) * 8 - np.array(b.crop)).max() <= 8
     assert b.scale == pytest.approx(128 / 1600, rel=0.05)
 
 

@@ -16,13 +16,11 @@ def grey_uint8(work):
 
 
 def gradients(work):
-    """Sobel gradient magnitude and angle (degrees in [0, 180)) of the grey view, cached."""
+    """Sobel gradients ``gx``, ``gy`` and their magnitude, of the grey view, cached."""
     if "gradients" not in work.cache:
         gx = cv2.Sobel(work.grey, cv2.CV_64F, 1, 0, ksize=3)
         gy = cv2.Sobel(work.grey, cv2.CV_64F, 0, 1, ksize=3)
-        magnitude = np.hypot(gx, gy)
-        angle = np.degrees(np.arctan2(gy, gx)) % 180.0
-        work.cache["gradients"] = (magnitude, angle)
+        work.cache["gradients"] = (gx, gy, cv2.magnitude(gx, gy))
     return work.cache["gradients"]
 
 

@@ -57,9 +57,9 @@ def palette_counts(image, *, bits=BITS):
     counts : ndarray of shape (n_colours,), int64
     """
     work = as_working_copy(image)
-    q = (work.rgb[work.foreground] >> (8 - bits)).astype(np.int64)
-    keys = (q[:, 0] << (2 * bits)) | (q[:, 1] << bits) | q[:, 2]
-    counts = np.bincount(keys)
+    q = (work.rgb >> (8 - bits)).astype(np.intp)
+    keys = (q[..., 0] << (2 * bits)) | (q[..., 1] << bits) | q[..., 2]
+    counts = np.bincount(keys[work.foreground])
     return np.sort(counts[counts > 0])[::-1]
 
 
@@ -92,8 +92,8 @@ def colour_features(image):
     n_cover = [float(np.searchsorted(cumulative, c) + 1) for c in COVERAGES]
 
     smooth = cv2.GaussianBlur(work.grey, (5, 5), 0)
-    slope = np.hypot(cv2.Sobel(smooth, cv2.CV_64F, 1, 0, ksize=3),
-                     cv2.Sobel(smooth, cv2.CV_64F, 0, 1, ksize=3))[fg] / 8.0  # Sobel gain is 8
+    slope = cv2.magnitude(cv2.Sobel(smooth, cv2.CV_64F, 1, 0, ksize=3),
+                          cv2.Sobel(smooth, cv2.CV_64F, 0, 1, ksize=3))[fg] / 8.0  # Sobel gain 8
     flat = safe_ratio((slope < FLAT_SLOPE).sum(), area)
     shading = safe_ratio(((slope >= FLAT_SLOPE) & (slope < SHADING_SLOPE)).sum(), area)
 

@@ -76,11 +76,13 @@ def edge_features(image):
     edges = canny(work)
     fg = work.foreground
     area = fg.sum()
-    magnitude, angle = gradients(work)
+    gx, gy, magnitude = gradients(work)
     on_edge = edges & fg
     n_edge = on_edge.sum()
 
-    bins = ((angle[on_edge] + 180 / N_ORIENTATIONS / 2) // (180 / N_ORIENTATIONS)).astype(int)
+    # Angles only where they are used: on edge pixels.
+    angle = np.degrees(np.arctan2(gy[on_edge], gx[on_edge])) % 180.0
+    bins = ((angle + 180 / N_ORIENTATIONS / 2) // (180 / N_ORIENTATIONS)).astype(int)
     hist = np.bincount(bins % N_ORIENTATIONS, minlength=N_ORIENTATIONS).astype(np.float64)
     orientation = hist / n_edge if n_edge else np.full(N_ORIENTATIONS, np.nan)
 
@@ -110,27 +112,32 @@ def _coarse_stats(grey):
 
 
 def _contour_stats(edges):
+    """Straight contour points, all contour points and contour lengths of an edge map.
+
+    All contours are handled at once: their points are concatenated and each point's
+    neighbours STRAIGHT_SPAN steps before and after it are found within its own
+    (closed) contour by modular index arithmetic.
+    """
     contours, _ = cv2.findContours(edges.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    straight = total = 0.0
-    lengths = []
-    for contour in contours:
-        # An open edge chain is traced forth and back: half the closed length is its length.
-        length = cv2.arcLength(contour, closed=True) / 2.0
-        if length < 5:
-            continue
-        lengths.append(length)
-        points = contour[:, 0, :].astype(np.float64)
-        if len(points) <= 2 * STRAIGHT_SPAN:
-            total += len(points)
-            continue
-        before = np.roll(points, STRAIGHT_SPAN, axis=0)
-        after = np.roll(points, -STRAIGHT_SPAN, axis=0)
-        chord = after - before
-        norm = np.hypot(chord[:, 0], chord[:, 1])
-        offset = points - before
-        deviation = np.abs(chord[:, 0] * offset[:, 1] - chord[:, 1] * offset[:, 0])
-        # A short chord means the trace turns back (the end of an open stroke): curved.
-        on_line = (norm > STRAIGHT_SPAN) & (deviation <= STRAIGHT_TOLERANCE * np.maximum(norm, 1))
-        straight += on_line.sum()
-        total += len(points)
-    return straight, total, lengths
+    # An open edge chain is traced forth and back: half the closed length is its length.
+    lengths = np.array([cv2.arcLength(c, closed=True) / 2.0 for c in contours])
+    kept = [c for c, length in zip(contours, lengths) if length >= 5]
+    lengths = [float(v) for v in lengths if v >= 5]
+    if not kept:
+        return 0.0, 0.0, lengths
+    sizes = np.array([len(c) for c in kept])
+    points = np.concatenate(kept)[:, 0, :].astype(np.float64)
+    starts = np.repeat(np.cumsum(sizes) - sizes, sizes)
+    size = np.repeat(sizes, sizes)
+    local = np.arange(len(points)) - starts
+    before = points[starts + (local - STRAIGHT_SPAN) % size]
+    after = points[starts + (local + STRAIGHT_SPAN) % size]
+    chord = after - before
+    norm = np.hypot(chord[:, 0], chord[:, 1])
+    offset = points - before
+    deviation = np.abs(chord[:, 0] * offset[:, 1] - chord[:, 1] * offset[:, 0])
+    # A short chord means the trace turns back (the end of an open stroke): curved.
+    # Contours too short for a chord are never straight.
+    on_line = ((size > 2 * STRAIGHT_SPAN) & (norm > STRAIGHT_SPAN)
+               & (deviation <= STRAIGHT_TOLERANCE * np.maximum(norm, 1)))
+    return float(on_line.sum()), float(len(points)), lengths

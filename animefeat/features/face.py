@@ -19,8 +19,14 @@ from ._util import grey_uint8
 
 __all__ = ["NAMES", "detect_face", "face_features"]
 
-# Detection runs on a 2x up-scaled working copy: the cascades need 20-24 px windows.
-DETECT_SIDE = 256
+# Detection runs on the working copy itself with a coarse pyramid (step 1.2), for faces
+# of at least 24 px. The face family barely moves the style decision, but the photo
+# check needs it (a selfie has a face). Photos it flagged at 2% of drawings, on the
+# training data: 97.9% so; 98.3% with a 1.1 step (twice the time); 98.7% on a 2x
+# up-scaled copy (about five times the time); 95.8% without the face family.
+DETECT_SIDE = 128
+SCALE_FACTOR = 1.2
+MIN_FACE = 24
 
 NAMES = (
     "found",
@@ -67,10 +73,12 @@ def detect_face(image):
         return work.cache["face"]
     grey = grey_uint8(work)
     factor = DETECT_SIDE / max(grey.shape)
-    big = cv2.resize(grey, None, fx=factor, fy=factor, interpolation=cv2.INTER_LINEAR)
+    big = grey if factor == 1 else cv2.resize(grey, None, fx=factor, fy=factor,
+                                              interpolation=cv2.INTER_LINEAR)
     big = cv2.equalizeHist(big)
     face_cascade, eye_cascade = _cascades()
-    faces = face_cascade.detectMultiScale(big, scaleFactor=1.1, minNeighbors=3, minSize=(40, 40))
+    faces = face_cascade.detectMultiScale(big, scaleFactor=SCALE_FACTOR, minNeighbors=3,
+                                          minSize=(MIN_FACE, MIN_FACE))
     result = (None, [])
     if len(faces):
         x, y, w, h = max(faces, key=lambda f: f[2] * f[3])

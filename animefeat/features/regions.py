@@ -8,13 +8,12 @@ shading and highlights leave a larger residual and many small regions.
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image
-from scipy import ndimage as ndi
+from skimage.measure import label
 
 from ..preprocess import as_working_copy
 from ._util import safe_ratio
 
-__all__ = ["NAMES", "quantise", "region_features"]
+__all__ = ["NAMES", "median_cut", "quantise", "region_features"]
 
 N_PAINTS = 8
 # A region smaller than this share of the foreground is a speck (noise, a highlight).
@@ -32,8 +31,97 @@ NAMES = (
 )
 
 
+def median_cut(pixels, n_colours):
+    """Median-cut colour quantisation (Heckbert, 1982), deterministic.
+
+    The box with the largest squared error along its widest channel is split at that
+    channel's median, until there are ``n_colours`` boxes or no box can be split. Each
+    level is a refinement of the one before, so the 4- and 8-colour answers come
+    from one run.
+
+    Parameters
+    ----------
+    pixels : ndarray of shape (n, 3), uint8
+    n_colours : int
+
+    Returns
+    -------
+    levels : list of ndarray of shape (n,), intp
+        ``levels[k - 1]`` is each pixel's box index when there are ``k`` boxes
+        (``k = 1 .. n_colours``; shorter when the colours run out).
+    """
+    channels = [np.ascontiguousarray(pixels[:, c]) for c in range(3)]
+    members = [np.arange(len(pixels))]
+    stats = [_box_stats(channels)]
+    labels = np.zeros(len(pixels), dtype=np.intp)
+    levels = [labels.copy()]
+    while len(members) < n_colours:
+        box = int(np.argmax([error for error, _, _ in stats]))
+        error, channel, cut = stats[box]
+        if error <= 0:
+            break
+        idx = members[box]
+        v = channels[channel][idx]
+        low = v <= cut
+        if low.all():  # many pixels at the median: put them in the upper half
+            low = v < cut
+        members[box], new = idx[low], idx[~low]
+        members.append(new)
+        labels[new] = len(members) - 1
+        stats[box] = _box_stats([c[members[box]] for c in channels])
+        stats.append(_box_stats([c[new] for c in channels]))
+        levels.append(labels.copy())
+    return levels
+
+
+_LEVELS = np.arange(256, dtype=np.float64)
+
+
+def _box_stats(values):
+    """(squared error along the widest channel, that channel, its median) of one box.
+
+    From 256-bin histograms of the uint8 channels: no sorting, no float copies.
+    """
+    n = len(values[0])
+    if n < 2:
+        return 0.0, 0, 0
+    hists = [np.bincount(v, minlength=256) for v in values]
+    sums = np.array([h @ _LEVELS for h in hists])
+    squares = np.array([h @ (_LEVELS * _LEVELS) for h in hists])
+    sse = squares - sums * sums / n
+    channel = int(np.argmax(sse))
+    median = int(np.searchsorted(np.cumsum(hists[channel]), (n + 1) // 2))
+    # Below 1e-6, the error is rounding: a single colour.
+    return (float(sse[channel]) if sse[channel] > 1e-6 else 0.0), channel, median
+
+
+def _palette(work, n_colours):
+    """(indices, palette) of the foreground quantised to ``n_colours``, cached.
+
+    Only the drawing is quantised: a blank page would otherwise spend paints on its
+    own paper and JPEG noise. Background pixels have index -1.
+    """
+    key = ("palette", n_colours)
+    if key not in work.cache:
+        fg = work.foreground
+        if work.cache.get("median_cut", (0,))[0] < n_colours:
+            work.cache["median_cut"] = (n_colours, median_cut(work.rgb[fg], n_colours))
+        levels = work.cache["median_cut"][1]
+        # Fewer distinct colours than asked: the finest level is the answer.
+        labels = levels[min(n_colours, len(levels)) - 1]
+        k = int(labels.max()) + 1
+        counts = np.bincount(labels, minlength=k)
+        pixels = work.rgb[fg]
+        palette = np.stack([np.bincount(labels, weights=pixels[:, c], minlength=k)
+                            for c in range(3)], axis=1) / np.maximum(counts, 1)[:, None]
+        indices = np.full(fg.shape, -1, dtype=np.intp)
+        indices[fg] = labels
+        work.cache[key] = (indices, palette)
+    return work.cache[key]
+
+
 def quantise(image, *, n_colours=N_PAINTS):
-    """Median-cut quantisation of the working copy (deterministic, no random seeds).
+    """Median-cut quantisation of the working copy's foreground (deterministic).
 
     Parameters
     ----------
@@ -42,20 +130,16 @@ def quantise(image, *, n_colours=N_PAINTS):
 
     Returns
     -------
-    indices : ndarray of shape (h, w), uint8
-        Palette index of each working pixel.
-    quantised : ndarray of shape (h, w, 3), uint8
-        The image painted with the palette.
+    indices : ndarray of shape (h, w), intp
+        Palette index of each foreground pixel; -1 on the background.
+    quantised : ndarray of shape (h, w, 3), float64
+        The foreground painted with the palette (each box's mean colour), the
+        background as it was.
     """
     work = as_working_copy(image)
-    key = ("quantise", n_colours)
-    if key not in work.cache:
-        pal = Image.fromarray(work.rgb).quantize(colors=n_colours,
-                                                 method=Image.Quantize.MEDIANCUT, dither=0)
-        indices = np.asarray(pal)
-        palette = np.asarray(pal.getpalette()[:3 * 256], dtype=np.uint8).reshape(-1, 3)
-        work.cache[key] = (indices, palette[indices])
-    return work.cache[key]
+    indices, palette = _palette(work, n_colours)
+    painted = np.where(work.foreground[..., None], palette[indices], work.rgb)
+    return indices, painted
 
 
 def region_features(image):
@@ -79,22 +163,20 @@ def region_features(image):
     work = as_working_copy(image)
     fg = work.foreground
     area = fg.sum()
-    rgb = work.rgb.astype(np.float64)
+    rgb = work.rgb[fg].astype(np.float64)
     residuals = []
     for n in (8, 4):
-        _, painted = quantise(work, n_colours=n)
-        residuals.append(float(np.abs(rgb - painted)[fg].mean()) / 255.0)
+        indices, palette = _palette(work, n)
+        residuals.append(float(np.abs(rgb - palette[indices[fg]]).mean()) / 255.0)
 
-    indices, _ = quantise(work, n_colours=N_PAINTS)
-    sizes = []
-    for index in np.unique(indices[fg]):
-        labels, n = ndi.label((indices == index) & fg)
-        sizes.append(np.bincount(labels.ravel(), minlength=n + 1)[1:])
-    sizes = np.concatenate(sizes) if sizes else np.zeros(0)
+    indices, _ = _palette(work, N_PAINTS)
+    # One pass labels every 4-connected run of one paint; the background is label 0.
+    labels = label(indices + 1, background=0, connectivity=1)
+    sizes = np.bincount(labels.ravel())[1:]
     speck = sizes < SPECK_SHARE * area
     large = sizes >= LARGE_SHARE * area
 
-    r, g, b = rgb[..., 0][fg], rgb[..., 1][fg], rgb[..., 2][fg]
+    r, g, b = rgb.T
     rg, yb = r - g, 0.5 * (r + g) - b
     colourfulness = np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())
     return np.array([

@@ -57,3 +57,12 @@ def test_share_of_line_pixels():
         img[:, x:x + 2] = 0
         n += 1
     assert feats(img)["share"] == pytest.approx(n * 2 / 128, abs=0.01)
+
+
+def test_percentiles_equal_numpy():
+    from animefeat.features.lines import _percentiles
+
+    values = np.random.default_rng(0).gamma(2.0, 1.5, size=301)
+    np.testing.assert_allclose(_percentiles(values, (25, 50, 75, 90)),
+                               np.percentile(values, [25, 50, 75, 90]), rtol=1e-12)
+    assert _percentiles(np.array([3.0]), (25, 90)).tolist() == [3.0, 3.0]

@@ -24,3 +24,23 @@ def test_noise_spreads_the_histogram():
     rng = np.random.default_rng(0)
     noise = rng.integers(0, 256, (128, 128, 3), dtype=np.uint8)
     assert feats(noise)["lbp_entropy"] > 2.5
+
+
+def test_codes_match_scikit_image_on_noise():
+    from skimage.feature import local_binary_pattern
+
+    rng = np.random.default_rng(1)
+    grey = rng.integers(0, 256, (64, 80)).astype(np.uint8)
+    ours = texture.lbp_codes(grey)
+    padded = np.pad(grey, 2, mode="edge")
+    theirs = local_binary_pattern(padded, 8, 1, method="uniform")[2:-2, 2:-2]
+    assert (ours == theirs).mean() > 0.99
+
+
+def test_isolated_dark_spot_is_code_zero_and_bright_spot_code_eight():
+    grey = np.full((9, 9), 100, np.uint8)
+    grey[4, 4] = 10
+    grey[2, 2] = 250
+    codes = texture.lbp_codes(grey)
+    assert codes[4, 4] == 8  # every neighbour brighter than a dark centre
+    assert codes[2, 2] == 0  # none as bright as a bright centre
