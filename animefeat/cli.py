@@ -158,18 +158,20 @@ def _classify(args):
     failed = 0
     # Workers classify whole blocks (features, model and explanation: each worker loads
     # the model once), so the main process only writes rows and nothing serial throttles
-    # the workers. Chunks of blocks keep memory flat for 100,000 files and move the bar.
+    # the workers. Results stream back in order as blocks finish (no barrier between
+    # batches), and only a few blocks per worker are in flight: memory stays flat for
+    # 100,000 files.
     block = 16
-    chunk = block * max(4, 4 * args.jobs)
     bar = _progress(len(paths))
     try:
-        with _backend(args) as n_jobs, Parallel(n_jobs=n_jobs) as parallel:
-            for start in range(0, len(paths), chunk):
-                part = paths[start:start + chunk]
-                blocks = parallel(
-                    delayed(_classify_block)(part[i:i + block], model_path, args.explain)
-                    for i in range(0, len(part), block))
-                for path, result in zip(part, (r for b in blocks for r in b)):
+        with _backend(args) as n_jobs:
+            parallel = Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="4*n_jobs")
+            starts = range(0, len(paths), block)
+            results = parallel(delayed(_classify_block)(paths[i:i + block], model_path,
+                                                        args.explain) for i in starts)
+            for start, block_results in zip(starts, results):
+                part = paths[start:start + block]
+                for path, result in zip(part, block_results):
                     if isinstance(result, str):
                         failed += 1
                         writer.error(path, result)
