@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["entropy_bits", "grey_uint8", "safe_ratio"]
+__all__ = ["entropy_bits", "foreground_pixels", "grey_uint8", "masked", "safe_ratio"]
 
 
 def grey_uint8(work):
@@ -13,6 +13,29 @@ def grey_uint8(work):
     if "grey_u8" not in work.cache:
         work.cache["grey_u8"] = np.rint(work.grey * 255).astype(np.uint8)
     return work.cache["grey_u8"]
+
+
+def masked(values, mask):
+    """``values[mask]`` for a 2-D mask, with np.compress (several times faster here).
+
+    Parameters
+    ----------
+    values : ndarray of shape (h, w) or (h, w, c)
+    mask : ndarray of shape (h, w), bool
+
+    Returns
+    -------
+    selected : ndarray of shape (mask.sum(),) or (mask.sum(), c)
+    """
+    flat = values.reshape(mask.size, -1) if values.ndim == 3 else values.ravel()
+    return np.compress(mask.ravel(), flat, axis=0)
+
+
+def foreground_pixels(work):
+    """The working copy's foreground RGB pixels, shape (n, 3) uint8, cached."""
+    if "fg_rgb" not in work.cache:
+        work.cache["fg_rgb"] = masked(work.rgb, work.foreground)
+    return work.cache["fg_rgb"]
 
 
 def gradients(work):

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from ..preprocess import as_working_copy
-from ._util import entropy_bits, safe_ratio
+from ._util import entropy_bits, foreground_pixels, masked, safe_ratio
 
 __all__ = ["NAMES", "colour_features", "palette_counts"]
 
@@ -57,9 +57,9 @@ def palette_counts(image, *, bits=BITS):
     counts : ndarray of shape (n_colours,), int64
     """
     work = as_working_copy(image)
-    q = (work.rgb >> (8 - bits)).astype(np.intp)
-    keys = (q[..., 0] << (2 * bits)) | (q[..., 1] << bits) | q[..., 2]
-    counts = np.bincount(keys[work.foreground])
+    q = (foreground_pixels(work) >> (8 - bits)).astype(np.intp)
+    keys = (q[:, 0] << (2 * bits)) | (q[:, 1] << bits) | q[:, 2]
+    counts = np.bincount(keys)
     return np.sort(counts[counts > 0])[::-1]
 
 
@@ -93,18 +93,19 @@ def colour_features(image):
 
     smooth = cv2.GaussianBlur(work.grey, (5, 5), 0)
     slope = cv2.magnitude(cv2.Sobel(smooth, cv2.CV_64F, 1, 0, ksize=3),
-                          cv2.Sobel(smooth, cv2.CV_64F, 0, 1, ksize=3))[fg] / 8.0  # Sobel gain 8
+                          cv2.Sobel(smooth, cv2.CV_64F, 0, 1, ksize=3))
+    slope = masked(slope, fg) / 8.0  # Sobel gain is 8
     flat = safe_ratio((slope < FLAT_SLOPE).sum(), area)
     shading = safe_ratio(((slope >= FLAT_SLOPE) & (slope < SHADING_SLOPE)).sum(), area)
 
-    hue, sat, val = (work.hsv[..., i][fg] for i in range(3))
+    hue, sat, val = masked(work.hsv, fg).T
     saturated = (sat > 0.2) & (val > 0.2)
     hue_hist = np.bincount((hue[saturated] * N_HUES).astype(int) % N_HUES, minlength=N_HUES)
     # Shift by half a bin so that reds (hue near 0 and near 1) share the first bin.
     coarse = np.bincount(((hue[saturated] + 0.5 / N_HUE_BINS) * N_HUE_BINS).astype(int)
                          % N_HUE_BINS, minlength=N_HUE_BINS) / max(area, 1)
 
-    skin = _skin_mask(work.rgb)[fg]
+    skin = masked(_skin_mask(work.rgb), fg)
     n_skin = skin.sum()
     return np.array([
         *n_cover,

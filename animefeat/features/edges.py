@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from ..preprocess import as_working_copy
-from ._util import entropy_bits, gradients, grey_uint8, safe_ratio
+from ._util import entropy_bits, gradients, grey_uint8, masked, safe_ratio
 
 __all__ = ["NAMES", "edge_features"]
 
@@ -81,7 +81,7 @@ def edge_features(image):
     n_edge = on_edge.sum()
 
     # Angles only where they are used: on edge pixels.
-    angle = np.degrees(np.arctan2(gy[on_edge], gx[on_edge])) % 180.0
+    angle = np.degrees(np.arctan2(masked(gy, on_edge), masked(gx, on_edge))) % 180.0
     bins = ((angle + 180 / N_ORIENTATIONS / 2) // (180 / N_ORIENTATIONS)).astype(int)
     hist = np.bincount(bins % N_ORIENTATIONS, minlength=N_ORIENTATIONS).astype(np.float64)
     orientation = hist / n_edge if n_edge else np.full(N_ORIENTATIONS, np.nan)
@@ -90,7 +90,7 @@ def edge_features(image):
     side = max(work.grey.shape)
     return np.array([
         safe_ratio(n_edge, area),
-        float(magnitude[fg].mean()) if area else 0.0,
+        float(masked(magnitude, fg).mean()) if area else 0.0,
         *orientation,
         entropy_bits(hist),
         safe_ratio(straight, total),

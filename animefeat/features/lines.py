@@ -11,7 +11,7 @@ import numpy as np
 from skimage.morphology import skeletonize
 
 from ..preprocess import as_working_copy
-from ._util import safe_ratio
+from ._util import masked, safe_ratio
 
 __all__ = ["NAMES", "line_features", "line_mask"]
 
@@ -98,7 +98,7 @@ def line_features(image):
 
     distance = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     skeleton = skeletonize(mask)
-    widths = 2.0 * distance[skeleton] - 1.0
+    widths = 2.0 * masked(distance, skeleton) - 1.0
     q25, q50, q75, q90 = _percentiles(widths, (25, 50, 75, 90))
 
     skeleton_u8 = skeleton.astype(np.uint8)
@@ -115,8 +115,8 @@ def line_features(image):
         q50,
         q75 - q25,
         q90,
-        1.0 - float(work.grey[mask].mean()),
-        float(depth[mask].mean()),
+        1.0 - float(masked(work.grey, mask).mean()),
+        float(masked(depth, mask).mean()),
         safe_ratio(sizes[long_enough].sum(), n_skeleton),
         100.0 * safe_ratio(endpoints, n_skeleton),
         safe_ratio(black, area),

@@ -11,7 +11,7 @@ import numpy as np
 from skimage.measure import label
 
 from ..preprocess import as_working_copy
-from ._util import safe_ratio
+from ._util import foreground_pixels, masked, safe_ratio
 
 __all__ = ["NAMES", "median_cut", "quantise", "region_features"]
 
@@ -51,8 +51,9 @@ def median_cut(pixels, n_colours):
         (``k = 1 .. n_colours``; shorter when the colours run out).
     """
     channels = [np.ascontiguousarray(pixels[:, c]) for c in range(3)]
+    floats = [c.astype(np.float64) for c in channels]
     members = [np.arange(len(pixels))]
-    stats = [_box_stats(channels)]
+    stats = [_box_stats(floats, channels)]
     labels = np.zeros(len(pixels), dtype=np.intp)
     levels = [labels.copy()]
     while len(members) < n_colours:
@@ -68,29 +69,33 @@ def median_cut(pixels, n_colours):
         members[box], new = idx[low], idx[~low]
         members.append(new)
         labels[new] = len(members) - 1
-        stats[box] = _box_stats([c[members[box]] for c in channels])
-        stats.append(_box_stats([c[new] for c in channels]))
+        for k in (box, -1):
+            stats_k = _box_stats([f[members[k]] for f in floats],
+                                 [c[members[k]] for c in channels])
+            if k == box:
+                stats[box] = stats_k
+            else:
+                stats.append(stats_k)
         levels.append(labels.copy())
     return levels
 
 
-_LEVELS = np.arange(256, dtype=np.float64)
-
-
-def _box_stats(values):
+def _box_stats(floats, channels):
     """(squared error along the widest channel, that channel, its median) of one box.
 
-    From 256-bin histograms of the uint8 channels: no sorting, no float copies.
+    ``floats`` and ``channels`` are the box's three channels as float64 and uint8.
+    Sums of integers below 2**53 are exact, so the errors do not depend on the order
+    of the pixels.
     """
-    n = len(values[0])
+    n = len(floats[0])
     if n < 2:
         return 0.0, 0, 0
-    hists = [np.bincount(v, minlength=256) for v in values]
-    sums = np.array([h @ _LEVELS for h in hists])
-    squares = np.array([h @ (_LEVELS * _LEVELS) for h in hists])
+    sums = np.array([f.sum() for f in floats])
+    squares = np.array([f @ f for f in floats])
     sse = squares - sums * sums / n
     channel = int(np.argmax(sse))
-    median = int(np.searchsorted(np.cumsum(hists[channel]), (n + 1) // 2))
+    hist = np.bincount(channels[channel], minlength=256)
+    median = int(np.searchsorted(np.cumsum(hist), (n + 1) // 2))
     # Below 1e-6, the error is rounding: a single colour.
     return (float(sse[channel]) if sse[channel] > 1e-6 else 0.0), channel, median
 
@@ -105,13 +110,14 @@ def _palette(work, n_colours):
     if key not in work.cache:
         fg = work.foreground
         if work.cache.get("median_cut", (0,))[0] < n_colours:
-            work.cache["median_cut"] = (n_colours, median_cut(work.rgb[fg], n_colours))
+            work.cache["median_cut"] = (n_colours, median_cut(foreground_pixels(work),
+                                                                   n_colours))
         levels = work.cache["median_cut"][1]
         # Fewer distinct colours than asked: the finest level is the answer.
         labels = levels[min(n_colours, len(levels)) - 1]
         k = int(labels.max()) + 1
         counts = np.bincount(labels, minlength=k)
-        pixels = work.rgb[fg]
+        pixels = foreground_pixels(work)
         palette = np.stack([np.bincount(labels, weights=pixels[:, c], minlength=k)
                             for c in range(3)], axis=1) / np.maximum(counts, 1)[:, None]
         indices = np.full(fg.shape, -1, dtype=np.intp)
@@ -163,11 +169,11 @@ def region_features(image):
     work = as_working_copy(image)
     fg = work.foreground
     area = fg.sum()
-    rgb = work.rgb[fg].astype(np.float64)
+    rgb = foreground_pixels(work).astype(np.float64)
     residuals = []
     for n in (8, 4):
         indices, palette = _palette(work, n)
-        residuals.append(float(np.abs(rgb - palette[indices[fg]]).mean()) / 255.0)
+        residuals.append(float(np.abs(rgb - palette[masked(indices, fg)]).mean()) / 255.0)
 
     indices, _ = _palette(work, N_PAINTS)
     # One pass labels every 4-connected run of one paint; the background is label 0.

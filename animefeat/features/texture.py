@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..preprocess import as_working_copy
-from ._util import entropy_bits, grey_uint8
+from ._util import entropy_bits, grey_uint8, masked
 
 __all__ = ["NAMES", "lbp_codes", "texture_features"]
 
@@ -86,5 +86,5 @@ def texture_features(image):
     work = as_working_copy(image)
     # Integer grey: JPEG-level float noise on flat fills is not a pattern.
     codes = lbp_codes(grey_uint8(work))
-    hist = np.bincount(codes[work.foreground], minlength=N_CODES).astype(np.float64)
+    hist = np.bincount(masked(codes, work.foreground), minlength=N_CODES).astype(np.float64)
     return np.array([*(hist / hist.sum()), entropy_bits(hist)], dtype=np.float64)
