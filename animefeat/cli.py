@@ -148,9 +148,14 @@ def _progress(total):
 def _classify(args):
     from joblib import Parallel, delayed
 
-    from .model import load_model
+    from .model import DEFAULT_MODEL, load_model, verify_model_file
 
-    load_model(args.model)  # fail early, and with a clear ModelError, on a bad model file
+    # Fail early, with a clear ModelError, on a bad model file. With workers, only they
+    # need the model: here its card and hash are checked, not loaded (a second or more).
+    if args.jobs == 1 and not getattr(args, "scheduler", None):
+        load_model(args.model)
+    else:
+        verify_model_file(args.model or DEFAULT_MODEL)
     model_path = str(args.model) if args.model else None
     paths = _expand(args)
     out = open(args.output, "w", newline="") if args.output else sys.stdout

@@ -309,16 +309,7 @@ class AnimefeatModel:
         import skops.io as sio
 
         path = Path(path)
-        if not path.is_file():
-            raise ModelError(f"no model file at {str(path)!r}")
-        cpath = card_path(path)
-        if not cpath.is_file():
-            raise ModelError(f"the model card {cpath.name!r} is missing beside {path.name!r}")
-        try:
-            card = json.loads(cpath.read_text())
-        except (OSError, ValueError) as exc:
-            raise ModelError(f"the model card {cpath.name!r} is not valid JSON: {exc}") from None
-        _check_card(card, path)
+        card = verify_model_file(path)
         try:
             untrusted = sio.get_untrusted_types(file=path)
         except Exception as exc:
@@ -336,6 +327,31 @@ class AnimefeatModel:
             raise ModelError("the model file and its card disagree on the feature names")
         return cls(payload["classifier"], payload["drawing"], payload["reference"], card,
                    drawing_threshold=payload["drawing_threshold"])
+
+
+def verify_model_file(path):
+    """Check a model file against its card without loading it; return the card.
+
+    The checks of :func:`load_model` that need no unpickling: file and card present,
+    the file's hash, the features version and names, the scikit-learn version. A fast
+    early check for a process that hands the loading to workers.
+
+    Raises
+    ------
+    ModelError
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"no model file at {str(path)!r}")
+    cpath = card_path(path)
+    if not cpath.is_file():
+        raise ModelError(f"the model card {cpath.name!r} is missing beside {path.name!r}")
+    try:
+        card = json.loads(cpath.read_text())
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"the model card {cpath.name!r} is not valid JSON: {exc}") from None
+    _check_card(card, path)
+    return card
 
 
 def model_features(image, families=None):

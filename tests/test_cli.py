@@ -118,3 +118,19 @@ def test_scheduler_without_dask_is_a_clear_error(folder, tiny_model_path, capsys
     status = main(["classify", str(folder), "--scheduler", "local", "--model",
                    str(tiny_model_path)])
     assert status == 2 and "[dask]" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_tampered_model_is_refused_before_any_work(folder, tiny_model_path, tmp_path, capsys,
+                                                   jobs):
+    import shutil
+
+    bad = tmp_path / "bad.skops"
+    shutil.copy(tiny_model_path, bad)
+    shutil.copy(tiny_model_path.with_suffix(".json"), bad.with_suffix(".json"))
+    with open(bad, "ab") as f:
+        f.write(b"tampered")
+    status = main(["classify", str(folder), "-j", jobs, "--model", str(bad)])
+    captured = capsys.readouterr()
+    assert status == 2 and captured.out == ""
+    assert "does not match the hash on its card" in captured.err
