@@ -15,7 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import Data, parser, save_figure, shipped_params, write_json
+from _common import Data, parser, save_figure, shipped_families, shipped_params, write_json
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_curve
 
@@ -32,7 +32,7 @@ from animefeat.training import (
 def main():
     args = parser(__doc__).parse_args()
     started = time.time()
-    data = Data(args)
+    data = Data(args, families=shipped_families())
     params, seed = shipped_params()
 
     def make():

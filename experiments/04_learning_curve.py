@@ -18,7 +18,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import Data, parser, save_figure, shipped_params, write_json
+from _common import Data, parser, save_figure, shipped_families, shipped_params, write_json
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from animefeat.training import _fit_predict, _folds
@@ -43,7 +43,7 @@ def main():
     p.add_argument("--cnn-shares", type=float, nargs="+", default=list(SHARES))
     args = p.parse_args()
     started = time.time()
-    data = Data(args)
+    data = Data(args, families=shipped_families())
     params, seed = shipped_params()
     d = np.flatnonzero(data.drawings)
     strata = np.array([f"{s}|{lab}" for s, lab in zip(data.sources, data.labels)])

@@ -3,9 +3,17 @@
 For synthetic drawings at about 256, 512, 1024 and 2048 px on the long side, encoded as
 JPEG and PNG, times (median of repeats): ``cv2.imdecode`` of the same bytes (the floor),
 our ``load_image`` (full and reduced JPEG decode), the working copy, each feature
-family, the model (with and without explanation), and end-to-end ``classify``.
+family (``face`` too, though the shipped model does not use it), the model (with and
+without explanation), end-to-end ``classify``, and, where PyTorch is installed, the CNN
+peer of 03 on the same bytes (decode, resize to 128 px, forward pass; untrained weights
+cost the same as trained ones).
 
-    python experiments/05_benchmark.py [--repeats 15]
+Then the throughput of ``animefeat classify`` on a folder of 512-px JPEGs at ``-j 1``
+and ``-j 2``: overall (process start and worker model loads included), the fixed cost
+(a run on 16 images), and the marginal rate (the remaining images over the remaining
+time, which is what a folder of 100,000 images sees).
+
+    python experiments/05_benchmark.py [--repeats 31] [--images 3000]
 """
 
 import os
@@ -16,6 +24,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import io
 import time
+from dataclasses import replace
 
 import cv2
 import matplotlib
@@ -28,7 +37,7 @@ from PIL import Image
 from threadpoolctl import threadpool_limits
 
 import animefeat as af
-from animefeat.features import FAMILIES
+from animefeat.features import FAMILIES, extract_features
 from animefeat.preprocess import WORK_SIDE, working_copy
 
 SIZES = (256, 512, 1024, 2048)
@@ -70,13 +79,14 @@ def main():
     import argparse
 
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--repeats", type=int, default=15)
+    p.add_argument("--repeats", type=int, default=31)
     p.add_argument("--out", default=str(RESULTS))
-    p.add_argument("--images", type=int, default=1200,
+    p.add_argument("--images", type=int, default=3000,
                    help="folder size for the throughput run")
     args = p.parse_args()
     started = time.time()
     model = af.load_model()
+    cnn = _cnn()
     rows = []
     with threadpool_limits(limits=1):
         cv2.setNumThreads(1)
@@ -95,9 +105,14 @@ def main():
                            lambda d=data: af.load_image(d, max_side=2 * WORK_SIDE), args.repeats),
                        "working_copy": timeit(lambda r=rgb: working_copy(r), args.repeats)}
                 for family, (fn, _) in FAMILIES.items():
-                    # Each family on a fresh working copy, minus the copy itself: no shared cache.
-                    total = timeit(lambda r=rgb, f=fn: f(working_copy(r)), args.repeats)
-                    row[f"family.{family}"] = max(total - row["working_copy"], 0.0)
+                    # Each family on the working copy with an empty cache: it pays for the
+                    # intermediates it shares with others (grey levels, edge map), so the
+                    # families add up to a little more than all features at once.
+                    row[f"family.{family}"] = timeit(
+                        lambda f=fn, w=work: f(replace(w, cache={})), args.repeats)
+                row["features"] = timeit(
+                    lambda w=work: extract_features(replace(w, cache={}),
+                                                    families=model.families), args.repeats)
                 row["model"] = timeit(lambda v=x: model.predict_vectors(v[None], explain=0),
                                       args.repeats)
                 row["model_with_explanation"] = timeit(
@@ -106,6 +121,8 @@ def main():
                                                     args.repeats)
                 row["ratio_end_to_end_over_floor"] = (row["classify_end_to_end"]
                                                       / row["floor_cv2_imdecode"])
+                if cnn is not None:
+                    row["cnn_peer_end_to_end"] = timeit(lambda d=data: cnn(d), args.repeats)
                 rows.append(row)
                 print(f"{fmt:4} {side:5}px floor {row['floor_cv2_imdecode']:7.2f} ms  "
                       f"classify {row['classify_end_to_end']:7.2f} ms  "
@@ -114,17 +131,44 @@ def main():
 
     out = Path(args.out)
     write_json(out, "05_benchmark", {"unit": "milliseconds, median, one core",
+                                     "model_families": list(model.families or FAMILIES),
+                                     "cnn_peer": "measured" if cnn else "torch not installed",
+                                     # skops imports PyTorch, when installed, as it loads a
+                                     # model: about 1.5 s more on every process start.
+                                     "torch_installed": cnn is not None,
                                      "rows": rows, "throughput": throughput(args.images)},
                started)
-    plot(rows, out)
+    plot(rows, out, model.families or list(FAMILIES))
+
+
+def _cnn():
+    """The 03 CNN peer's per-image cost on given bytes, or None without PyTorch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    import importlib
+
+    torch.set_num_threads(1)
+    peer = importlib.import_module("03_cnn_peer")
+    net = peer.build(torch).eval()
+
+    def run(data):
+        img = cv2.resize(af.load_image(data), (peer.SIDE, peer.SIDE), interpolation=cv2.INTER_AREA)
+        x = torch.from_numpy(img).permute(2, 0, 1)[None].float().div(255)
+        with torch.no_grad():
+            return net(x)
+
+    return run
 
 
 def throughput(n_images):
     """Images/s of ``animefeat classify`` on a folder of 512-px JPEGs, by --jobs.
 
-    One OpenCV thread per process, so ``-j 1`` really is one core. The times include
-    starting Python and loading the model in every worker (a few seconds), which a
-    folder of 100,000 images amortises.
+    One OpenCV thread per process, so ``-j 1`` really is one core. A run on one block
+    of 16 images measures the fixed cost (starting Python, importing, loading the model
+    in the main process and in every worker); the marginal rate is the rest of the big
+    folder over the rest of the time, which is what a folder of 100,000 images sees.
     """
     import subprocess
     import sys
@@ -133,23 +177,35 @@ def throughput(n_images):
 
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for i in range(n_images):
-            Path(tmp, f"{i:05d}.jpg").write_bytes(encode(drawing(512, seed=i), "JPEG"))
+        folders = {}
+        for n in (16, n_images):
+            folder = Path(tmp, f"n{n}")
+            folder.mkdir()
+            for i in range(n):
+                Path(folder, f"{i:05d}.jpg").write_bytes(encode(drawing(512, seed=i), "JPEG"))
+            folders[n] = folder
         for jobs in (1, 2):
-            t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "animefeat", "classify", tmp, "-j", str(jobs),
-                            "--format", "csv", "-o", str(Path(tmp, "out.csv"))], check=True,
-                           env={**os.environ, "OMP_NUM_THREADS": "1",
-                                "OPENCV_FOR_THREADS_NUM": "1"})
-            seconds = time.perf_counter() - t
-            out[f"jobs_{jobs}"] = {"images": n_images, "seconds": round(seconds, 2),
-                                   "images_per_second": round(n_images / seconds, 1)}
-            print(f"classify -j {jobs}: {n_images / seconds:.1f} images/s", flush=True)
+            seconds = {}
+            for n, folder in folders.items():
+                t = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "animefeat", "classify", str(folder),
+                                "-j", str(jobs), "--format", "csv", "-o",
+                                str(Path(tmp, "out.csv"))], check=True,
+                               env={**os.environ, "OMP_NUM_THREADS": "1",
+                                    "OPENCV_FOR_THREADS_NUM": "1"})
+                seconds[n] = time.perf_counter() - t
+            out[f"jobs_{jobs}"] = {
+                "images": n_images, "seconds": round(seconds[n_images], 2),
+                "images_per_second": round(n_images / seconds[n_images], 1),
+                "marginal_images_per_second": round((n_images - 16)
+                                                    / (seconds[n_images] - seconds[16]), 1),
+                "fixed_seconds": round(seconds[16], 2)}
+            print(f"classify -j {jobs}: {out[f'jobs_{jobs}']}", flush=True)
     return out
 
 
-def plot(rows, out):
-    stages = ["load_image_reduced", "working_copy", *[f"family.{f}" for f in FAMILIES],
+def plot(rows, out, families):
+    stages = ["load_image_reduced", "working_copy", *[f"family.{f}" for f in families],
               "model_with_explanation"]
     fig, axes = plt.subplots(1, 2, figsize=(14, 5), sharey=True)
     for ax, fmt in zip(axes, ("JPEG", "PNG")):
@@ -162,6 +218,13 @@ def plot(rows, out):
             bottom += vals
         ax.plot(x, [r["floor_cv2_imdecode"] for r in sel], "k_", ms=40, mew=2,
                 label="floor: cv2.imdecode")
+        ax.plot(x, [5 * r["floor_cv2_imdecode"] for r in sel], "k_", ms=40, mew=1, alpha=0.4,
+                label="goal: 5 x floor")
+        ax.plot(x, [r["classify_end_to_end"] for r in sel], "ko", ms=6,
+                label="classify, end to end (families share intermediates)")
+        if "cnn_peer_end_to_end" in sel[0]:
+            ax.plot(x, [r["cnn_peer_end_to_end"] for r in sel], "rx", ms=10,
+                    label="CNN peer, end to end")
         ax.set(xticks=x, xticklabels=[f"{r['side']} px" for r in sel],
                title=f"{fmt}: time per image by stage (one core)", ylabel="ms")
         ax.grid(axis="y", alpha=0.3)

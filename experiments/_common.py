@@ -11,8 +11,9 @@ import numpy as np
 
 import animefeat
 from animefeat.data import read_dataset
+from animefeat.features import feature_names
 from animefeat.model import DEFAULT_MODEL, card_path, environment
-from animefeat.training import feature_table, near_duplicate_groups
+from animefeat.training import FeatureTable, feature_table, near_duplicate_groups
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parent.parent / "shared" / "datasets" / "anime-cartoon"
@@ -34,13 +35,28 @@ def shipped_params():
     return card["hyperparameters"]["booster"], card["hyperparameters"]["seed"]
 
 
+def shipped_families():
+    """The feature families the shipped model uses (None: all)."""
+    card = json.loads(card_path(DEFAULT_MODEL).read_text())
+    return card["hyperparameters"]["families"]
+
+
 class Data:
-    """Dataset, cached feature table, labels and near-duplicate groups."""
+    """Dataset, cached feature table, labels and near-duplicate groups.
+
+    The table holds the columns of ``families`` (all by default), cut from one cached
+    table of every family, so that experiments on different families share it.
+    """
 
     def __init__(self, args, *, families=None):
         self.dataset = read_dataset(args.data)
-        self.table = feature_table(self.dataset, families=families, seed=args.seed,
-                                   n_jobs=args.jobs, cache_dir=RESULTS / "cache")
+        full = feature_table(self.dataset, seed=args.seed, n_jobs=args.jobs,
+                             cache_dir=RESULTS / "cache")
+        if families is not None:
+            names = feature_names()
+            cols = [names.index(n) for n in feature_names(families)]
+            full = FeatureTable(full.X[:, cols], full.origin, full.augmented, full.dataset)
+        self.table = full
         self.labels = np.asarray(self.dataset.labels)
         self.sources = np.asarray(self.dataset.sources)
         self.drawings = np.isin(self.labels, ["anime", "cartoon"])
