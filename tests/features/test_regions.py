@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 from synth import checkerboard, gradient, palette_blocks
 
@@ -27,3 +29,28 @@ def test_checkerboard_region_count():
 
 def test_grey_image_is_not_colourful():
     assert feats(checkerboard(4))["colourfulness"] == pytest.approx(0.0)
+
+
+def test_median_cut_separates_flat_paints_exactly():
+    import numpy as np
+
+    paints = np.array([[200, 30, 30], [30, 200, 30], [30, 30, 200], [240, 240, 240]], np.uint8)
+    pixels = np.repeat(paints, [400, 300, 200, 100], axis=0)
+    levels = regions.median_cut(pixels, 8)
+    # Four distinct colours: four boxes, then nothing left to split.
+    assert len(levels) == 4
+    finest = levels[-1]
+    assert all(len(np.unique(finest[(pixels == p).all(axis=1)])) == 1 for p in paints)
+    assert len(np.unique(finest)) == 4
+
+
+def test_median_cut_levels_refine_each_other():
+    import numpy as np
+
+    pixels = np.random.default_rng(0).integers(0, 256, (2000, 3)).astype(np.uint8)
+    levels = regions.median_cut(pixels, 8)
+    assert [len(np.unique(lv)) for lv in levels] == list(range(1, 9))
+    for coarse, fine in itertools.pairwise(levels):
+        # Every fine box lies inside one coarse box.
+        pairs = np.unique(np.stack([fine, coarse]), axis=1)
+        assert len(np.unique(pairs[0])) == pairs.shape[1]

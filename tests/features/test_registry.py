@@ -61,3 +61,13 @@ def test_features_do_not_depend_on_resolution(factor):
                      # Anti-aliased outlines fall to one paint or another: looser.
                      ("regions.large_region_share", 0.08)]:
         assert typical[names.index(key)] <= tol, (key, typical[names.index(key)])
+
+
+def test_masked_equals_boolean_indexing():
+    from animefeat.features._util import masked
+
+    rng = np.random.default_rng(0)
+    mask = rng.random((7, 9)) > 0.5
+    grey, rgb = rng.random((7, 9)), rng.integers(0, 256, (7, 9, 3))
+    np.testing.assert_array_equal(masked(grey, mask), grey[mask])
+    np.testing.assert_array_equal(masked(rgb, mask), rgb[mask])
