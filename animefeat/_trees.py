@@ -55,23 +55,27 @@ class FlatBooster:
         self.baseline = float(baseline)
         self.a, self.b = float(a), float(b)
 
-    def _walk(self, nodes, rows, X, swap_feature=None, swap_value=None):
+    def _walk(self, nodes, rows, X, swap_feature=None, swap_value=None, record=False):
         """Walk each start node in ``nodes`` to its leaf, reading features from ``X[rows]``.
 
-        Where ``swap_feature`` is given, that feature reads ``swap_value`` instead.
-        Returns the leaves and the path (internal nodes visited, one array per level).
+        Where ``swap_feature`` is given, that feature reads ``swap_value`` instead. With
+        ``record``, also returns the path (internal nodes visited, one array per level,
+        -1 where a walk had already ended).
         """
+        flat = X.ravel()
+        base = rows * X.shape[1]
         path = []
         for _ in range(self.depth):
-            inner = ~self.is_leaf[nodes]
-            if not inner.any():
+            leaf = self.is_leaf[nodes]
+            if leaf.all():
                 break
             feature = self.feature[nodes]
-            x = X[rows, feature]
+            x = flat[base + feature]
             if swap_feature is not None:
                 x = np.where(feature == swap_feature, swap_value, x)
             go_left = np.where(np.isnan(x), self.missing_left[nodes], x <= self.threshold[nodes])
-            path.append(np.where(inner, nodes, -1))
+            if record:
+                path.append(np.where(leaf, -1, nodes))
             nodes = np.where(go_left, self.left[nodes], self.right[nodes])
         return nodes, path
 
@@ -86,7 +90,7 @@ class FlatBooster:
         -------
         raw : ndarray of shape (n_samples,)
         """
-        X = np.asarray(X, dtype=np.float64)
+        X = np.ascontiguousarray(X, dtype=np.float64)
         n, t = len(X), len(self.roots)
         rows = np.repeat(np.arange(n), t)
         leaves, _ = self._walk(np.tile(self.roots, n), rows, X)
@@ -115,12 +119,12 @@ class FlatBooster:
             replaced by ``reference[j]``: the raw scores of
             :func:`animefeat.explain.probe_matrix` rows.
         """
-        X = np.asarray(X, dtype=np.float64)
+        X = np.ascontiguousarray(X, dtype=np.float64)
         reference = np.asarray(reference, dtype=np.float64)
         n, f = X.shape
         t = len(self.roots)
         rows = np.repeat(np.arange(n), t)
-        leaves, path = self._walk(np.tile(self.roots, n), rows, X)
+        leaves, path = self._walk(np.tile(self.roots, n), rows, X, record=True)
         leaf_value = self.value[leaves]
         raw = np.empty((n, f + 1))
         raw[:, 0] = self.baseline + leaf_value.reshape(n, t).sum(axis=1)
