@@ -119,6 +119,24 @@ def test_exif_orientation_is_applied():
     assert out[:, -10:].mean() > 200  # the top band is now on the right
 
 
+def test_exif_orientation_of_a_png_is_applied():
+    tall = np.zeros((60, 30, 3), np.uint8)
+    tall[:10] = 255
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = af.load_image(encode(Image.fromarray(tall), "PNG", exif=exif))
+    assert out.shape == (30, 60, 3) and out[:, -10:].mean() > 200
+
+
+def test_plain_rgb_png_gives_pillows_pixels():
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (70, 90, 3), dtype=np.uint8)
+    data = encode(img, "PNG")
+    np.testing.assert_array_equal(af.load_image(data), img)
+    np.testing.assert_array_equal(af.load_image(data),
+                                  np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+
+
 def test_malformed_exif_keeps_the_image():
     data = bytearray(encode(blank(32, 32), "JPEG"))
     # An APP1 "Exif" segment whose TIFF header is garbage.
