@@ -11,9 +11,10 @@ cost the same as trained ones).
 Then the throughput of ``animefeat classify`` on a folder of 512-px JPEGs at ``-j 1``
 and ``-j 2``: overall (process start and worker model loads included), the fixed cost
 (a run on 16 images), and the marginal rate (the remaining images over the remaining
-time, which is what a folder of 100,000 images sees).
+time, which is what a folder of 100,000 images sees); the same on a Dask LocalCluster
+when Dask is installed; with ``--memory-images N``, the memory of a long run.
 
-    python experiments/05_benchmark.py [--repeats 31] [--images 3000]
+    python experiments/05_benchmark.py [--repeats 31] [--images 3000] [--memory-images 20000]
 """
 
 import os
@@ -83,6 +84,9 @@ def main():
     p.add_argument("--out", default=str(RESULTS))
     p.add_argument("--images", type=int, default=3000,
                    help="folder size for the throughput run")
+    p.add_argument("--memory-images", type=int, default=0,
+                   help="also classify a folder this big at -j 2 (hard links to 50 JPEGs) "
+                        "and sample the memory of all its processes (Linux)")
     args = p.parse_args()
     started = time.time()
     model = af.load_model()
@@ -136,7 +140,8 @@ def main():
                                      # skops imports PyTorch, when installed, as it loads a
                                      # model: about 1.5 s more on every process start.
                                      "torch_installed": cnn is not None,
-                                     "rows": rows, "throughput": throughput(args.images)},
+                                     "rows": rows, "throughput": throughput(args.images),
+                                     "memory": memory(args.memory_images)},
                started)
     plot(rows, out, model.families or list(FAMILIES))
 
@@ -184,24 +189,89 @@ def throughput(n_images):
             for i in range(n):
                 Path(folder, f"{i:05d}.jpg").write_bytes(encode(drawing(512, seed=i), "JPEG"))
             folders[n] = folder
-        for jobs in (1, 2):
+        runs = {"jobs_1": ["-j", "1"], "jobs_2": ["-j", "2"]}
+        if _has_dask():
+            # The same job on a Dask LocalCluster of two single-threaded worker processes.
+            runs["dask_local_2"] = ["-j", "2", "--scheduler", "local"]
+        for name, flags in runs.items():
             seconds = {}
             for n, folder in folders.items():
                 t = time.perf_counter()
                 subprocess.run([sys.executable, "-m", "animefeat", "classify", str(folder),
-                                "-j", str(jobs), "--format", "csv", "-o",
+                                *flags, "--format", "csv", "-o",
                                 str(Path(tmp, "out.csv"))], check=True,
                                env={**os.environ, "OMP_NUM_THREADS": "1",
                                     "OPENCV_FOR_THREADS_NUM": "1"})
                 seconds[n] = time.perf_counter() - t
-            out[f"jobs_{jobs}"] = {
+            out[name] = {
                 "images": n_images, "seconds": round(seconds[n_images], 2),
                 "images_per_second": round(n_images / seconds[n_images], 1),
                 "marginal_images_per_second": round((n_images - 16)
                                                     / (seconds[n_images] - seconds[16]), 1),
                 "fixed_seconds": round(seconds[16], 2)}
-            print(f"classify -j {jobs}: {out[f'jobs_{jobs}']}", flush=True)
+            print(f"classify {' '.join(flags)}: {out[name]}", flush=True)
     return out
+
+
+def memory(n_images):
+    """Resident memory over a long ``classify -j 2`` run: main process and workers."""
+    if not n_images:
+        return None
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        sources = []
+        for i in range(50):
+            sources.append(Path(tmp, f"src{i:02d}.jpg"))
+            sources[-1].write_bytes(encode(drawing(512, seed=i), "JPEG"))
+        for i in range(n_images):
+            folder = Path(tmp, "imgs", f"{i // 1000:03d}")
+            folder.mkdir(parents=True, exist_ok=True)
+            os.link(sources[i % 50], folder / f"{i:06d}.jpg")
+        t = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "animefeat", "classify",
+                                 str(Path(tmp, "imgs")), "-j", "2", "--format", "csv", "-o",
+                                 str(Path(tmp, "out.csv"))], stderr=subprocess.DEVNULL,
+                                env={**os.environ, "OMP_NUM_THREADS": "1"})
+        samples = []
+        while proc.poll() is None:
+            samples.append([round(time.perf_counter() - t, 1), _tree_rss_mib(proc.pid)])
+            time.sleep(2)
+        seconds = time.perf_counter() - t
+        rows = sum(1 for _ in open(Path(tmp, "out.csv"))) - 1
+    later = [m for s, m in samples if s > 30 and m] or [m for _, m in samples if m]
+    print(f"memory run: {n_images} images in {seconds:.0f} s, RSS {min(later)}-{max(later)} MiB")
+    return {"images": n_images, "rows_written": rows, "seconds": round(seconds, 1),
+            "images_per_second": round(n_images / seconds, 1),
+            "rss_mib_after_30s": {"min": min(later), "max": max(later)},
+            "samples_seconds_mib": samples}
+
+
+def _tree_rss_mib(pid):
+    """Resident memory of a process and all its descendants, in MiB (from /proc)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except (OSError, StopIteration):
+            continue
+    return total // 1024
+
+
+def _has_dask():
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def plot(rows, out, families):

@@ -125,6 +125,19 @@ def table():
                       f"{tp['jobs_1']['fixed_seconds']} s at -j 1, "
                       f"{tp['jobs_2']['fixed_seconds']} s at -j 2): {rate(1)}; {rate(2)}; "
                       f"{gain:.2f}x from the second core."]
+            if "dask_local_2" in tp:
+                t = tp["dask_local_2"]
+                lines += ["", "The same job on a Dask `LocalCluster` of two single-threaded "
+                          f"workers (`--scheduler local -j 2`): {t['images_per_second']} "
+                          f"images/s overall, {t['marginal_images_per_second']} images/s "
+                          f"marginal, {t['fixed_seconds']} s fixed."]
+        mem = bm.get("memory")
+        if mem:
+            lines += ["", f"A folder of {mem['images']:,} JPEGs at -j 2: {mem['seconds']:.0f} s "
+                      f"({mem['images_per_second']} images/s), {mem['rows_written']:,} rows "
+                      "written; resident memory of the main process and its workers after "
+                      f"the first 30 s: {mem['rss_mib_after_30s']['min']} to "
+                      f"{mem['rss_mib_after_30s']['max']} MiB."]
         lines += ["", "![benchmark](results/05_benchmark.png)", ""]
     lt = load("06_load_test")
     if lt:
