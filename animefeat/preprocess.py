@@ -171,7 +171,7 @@ def trim_borders(image, *, tolerance=_FLAT_TOLERANCE, min_keep=0.25, margin=0.02
             max(0, left - keep_cols), max(0, right - keep_cols))
 
 
-def near_colour(image, colour, tolerance=_FLAT_TOLERANCE):
+def _near_mask(image, colour, tolerance):
     """Pixels whose every channel lies within ``tolerance`` of ``colour``.
 
     Parameters
@@ -182,13 +182,9 @@ def near_colour(image, colour, tolerance=_FLAT_TOLERANCE):
 
     Returns
     -------
-    near : ndarray of shape (H, W), bool
+    near : ndarray of shape (H, W), uint8
+        255 where near, 0 elsewhere.
     """
-    return _near_mask(image, colour, tolerance) > 0
-
-
-def _near_mask(image, colour, tolerance):
-    """:func:`near_colour` as a uint8 mask (255 near, 0 not)."""
     colour = np.asarray(colour, dtype=np.float64)
     # cv2.inRange compares uint8 directly: no int16 copy of the image.
     low = np.clip(np.ceil(colour - tolerance), 0, 255)
