@@ -66,16 +66,12 @@ def median_cut(pixels, n_colours):
         low = v <= cut
         if low.all():  # many pixels at the median: put them in the upper half
             low = v < cut
-        members[box], new = idx[low], idx[~low]
+        kept, new = idx[low], idx[~low]
+        members[box] = kept
         members.append(new)
         labels[new] = len(members) - 1
-        for k in (box, -1):
-            stats_k = _box_stats([f[members[k]] for f in floats],
-                                 [c[members[k]] for c in channels])
-            if k == box:
-                stats[box] = stats_k
-            else:
-                stats.append(stats_k)
+        stats[box] = _box_stats([f[kept] for f in floats], [c[kept] for c in channels])
+        stats.append(_box_stats([f[new] for f in floats], [c[new] for c in channels]))
         levels.append(labels.copy())
     return levels
 
