@@ -104,6 +104,10 @@ class FlatBooster:
         """Probability of class 1, as ``CalibratedClassifierCV.predict_proba(X)[:, 1]``."""
         return self.calibrate(self.raw(X))
 
+    def probe_proba(self, X, reference):
+        """Probabilities of class 1 of each row and its probes; see :meth:`probe_raw`."""
+        return self.calibrate(self.probe_raw(X, reference))
+
     def probe_raw(self, X, reference):
         """Raw scores of each row and of its probes (one feature set to its reference).
 

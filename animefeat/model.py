@@ -208,15 +208,15 @@ class AnimefeatModel:
         return model_features(image, self.families)
 
     @functools.cached_property
-    def _flat(self):
-        """Flat copies of the two boosters (see :mod:`animefeat._trees`), or None each.
+    def _boosters(self):
+        """The two boosters as flat copies (see :mod:`animefeat._trees`).
 
         scikit-learn walks 600 trees one Python call at a time; the flat copy walks
         them at once and gives the same probabilities (tested), about 10x faster for
         one image. A model of another shape than animefeat trains keeps scikit-learn.
         """
-        return (compile_calibrated(self.classifier.named_steps["model"]),
-                compile_calibrated(self.drawing))
+        return tuple(compile_calibrated(est) or _SklearnBooster(est)
+                     for est in (self.classifier.named_steps["model"], self.drawing))
 
     def predict_vectors(self, X, *, explain=5):
         """Predictions for rows of precomputed features.
@@ -232,23 +232,13 @@ class AnimefeatModel:
         predictions : list of Prediction
         """
         X = np.asarray(X, dtype=np.float64).reshape(-1, len(self.reference))
-        head = self.classifier.named_steps["model"]
-        flat_head, flat_drawing = self._flat
-        n, f = X.shape
+        head, drawing = self._boosters
         if explain:
-            if flat_head is not None:
-                p_probes = flat_head.calibrate(flat_head.probe_raw(X, self.reference))
-            else:
-                # One model call for every image and every probe: the per-call overhead
-                # of 600 trees dominates single-image latency, not the rows.
-                probes = np.vstack([probe_matrix(x, self.reference) for x in X])
-                p_probes = head.predict_proba(probes)[:, 1].reshape(n, f + 1)
+            p_probes = head.probe_proba(X, self.reference)
             p_anime = p_probes[:, 0]
         else:
-            p_anime = (flat_head.predict_proba(X) if flat_head is not None
-                       else head.predict_proba(X)[:, 1])
-        p_drawing = (flat_drawing.predict_proba(X) if flat_drawing is not None
-                     else self.drawing.predict_proba(X)[:, 1])
+            p_anime = head.predict_proba(X)
+        p_drawing = drawing.predict_proba(X)
         out = []
         for k, (x, pa, pd) in enumerate(zip(X, p_anime, p_drawing)):
             reasons = (contributions(p_probes[k], x, self.feature_names, top=explain)
@@ -327,6 +317,25 @@ class AnimefeatModel:
             raise ModelError("the model file and its card disagree on the feature names")
         return cls(payload["classifier"], payload["drawing"], payload["reference"], card,
                    drawing_threshold=payload["drawing_threshold"])
+
+
+class _SklearnBooster:
+    """A fitted binary classifier behind the calls of :class:`~animefeat._trees.FlatBooster`.
+
+    For models that cannot be flattened: the same answers, through scikit-learn.
+    """
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def predict_proba(self, X):
+        return self.estimator.predict_proba(X)[:, 1]
+
+    def probe_proba(self, X, reference):
+        # One model call for every image and every probe: the per-call overhead of
+        # 600 trees dominates single-image latency, not the rows.
+        probes = np.vstack([probe_matrix(x, reference) for x in X])
+        return self.predict_proba(probes).reshape(len(X), -1)
 
 
 def verify_model_file(path):

@@ -169,9 +169,26 @@ def test_shipped_model_flags_a_real_photo(shared_data):
 
 def test_flat_boosters_give_scikit_learn_answers(tiny):
     x = tiny.features(anime(seed=120))[None, :]
-    flat_head, flat_drawing = tiny._flat
-    assert flat_head is not None and flat_drawing is not None
+    from animefeat._trees import FlatBooster
+
+    flat_head, flat_drawing = tiny._boosters
+    assert isinstance(flat_head, FlatBooster) and isinstance(flat_drawing, FlatBooster)
     head = tiny.classifier.named_steps["model"]
     assert flat_head.predict_proba(x)[0] == pytest.approx(head.predict_proba(x)[0, 1], abs=1e-12)
     assert flat_drawing.predict_proba(x)[0] == pytest.approx(
         tiny.drawing.predict_proba(x)[0, 1], abs=1e-12)
+
+
+def test_scikit_learn_fallback_answers_as_the_flat_copy(tiny):
+    from animefeat.model import AnimefeatModel, _SklearnBooster
+
+    x = tiny.features(cartoon(seed=121))[None, :]
+    fallback = AnimefeatModel(tiny.classifier, tiny.drawing, tiny.reference, tiny.card,
+                              drawing_threshold=tiny.drawing_threshold)
+    # A model that cannot be flattened goes through scikit-learn instead.
+    fallback.__dict__["_boosters"] = (
+        _SklearnBooster(tiny.classifier.named_steps["model"]), _SklearnBooster(tiny.drawing))
+    fast, slow = tiny.predict_vectors(x)[0], fallback.predict_vectors(x)[0]
+    assert slow.probabilities["anime"] == pytest.approx(fast.probabilities["anime"], abs=1e-12)
+    assert slow.drawing_probability == pytest.approx(fast.drawing_probability, abs=1e-12)
+    assert [c.feature for c in slow.explanation] == [c.feature for c in fast.explanation]
