@@ -11,7 +11,7 @@ import numpy as np
 from skimage.measure import label
 
 from ..preprocess import as_working_copy
-from ._util import foreground_pixels, masked, safe_ratio
+from ._util import foreground_pixels, safe_ratio
 
 __all__ = ["NAMES", "median_cut", "quantise", "region_features"]
 
@@ -97,29 +97,33 @@ def _box_stats(floats, channels):
 
 
 def _palette(work, n_colours):
-    """(indices, palette) of the foreground quantised to ``n_colours``, cached.
+    """(labels, palette) of the foreground quantised to ``n_colours``, cached.
 
     Only the drawing is quantised: a blank page would otherwise spend paints on its
-    own paper and JPEG noise. Background pixels have index -1.
+    own paper and JPEG noise. ``labels`` gives the box of each foreground pixel, in
+    the order of :func:`foreground_pixels`; ``palette`` each box's mean colour.
     """
     key = ("palette", n_colours)
     if key not in work.cache:
-        fg = work.foreground
+        pixels = foreground_pixels(work)
         if work.cache.get("median_cut", (0,))[0] < n_colours:
-            work.cache["median_cut"] = (n_colours, median_cut(foreground_pixels(work),
-                                                                   n_colours))
+            work.cache["median_cut"] = (n_colours, median_cut(pixels, n_colours))
         levels = work.cache["median_cut"][1]
         # Fewer distinct colours than asked: the finest level is the answer.
         labels = levels[min(n_colours, len(levels)) - 1]
         k = int(labels.max()) + 1
         counts = np.bincount(labels, minlength=k)
-        pixels = foreground_pixels(work)
         palette = np.stack([np.bincount(labels, weights=pixels[:, c], minlength=k)
                             for c in range(3)], axis=1) / np.maximum(counts, 1)[:, None]
-        indices = np.full(fg.shape, -1, dtype=np.intp)
-        indices[fg] = labels
-        work.cache[key] = (indices, palette)
+        work.cache[key] = (labels, palette)
     return work.cache[key]
+
+
+def _index_image(work, labels):
+    """Foreground labels laid out on the working copy's grid; -1 on the background."""
+    indices = np.full(work.foreground.shape, -1, dtype=np.intp)
+    indices[work.foreground] = labels
+    return indices
 
 
 def quantise(image, *, n_colours=N_PAINTS):
@@ -139,7 +143,8 @@ def quantise(image, *, n_colours=N_PAINTS):
         background as it was.
     """
     work = as_working_copy(image)
-    indices, palette = _palette(work, n_colours)
+    labels, palette = _palette(work, n_colours)
+    indices = _index_image(work, labels)
     painted = np.where(work.foreground[..., None], palette[indices], work.rgb)
     return indices, painted
 
@@ -168,10 +173,10 @@ def region_features(image):
     rgb = foreground_pixels(work).astype(np.float64)
     residuals = []
     for n in (8, 4):
-        indices, palette = _palette(work, n)
-        residuals.append(float(np.abs(rgb - palette[masked(indices, fg)]).mean()) / 255.0)
+        labels, palette = _palette(work, n)
+        residuals.append(float(np.abs(rgb - palette[labels]).mean()) / 255.0)
 
-    indices, _ = _palette(work, N_PAINTS)
+    indices = _index_image(work, _palette(work, N_PAINTS)[0])
     # One pass labels every 4-connected run of one paint; the background is label 0.
     labels = label(indices + 1, background=0, connectivity=1)
     sizes = np.bincount(labels.ravel())[1:]
