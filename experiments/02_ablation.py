@@ -15,15 +15,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import Data, parser, save_figure, shipped_params, write_json
+from _common import Data, parser, save_figure, shipped_params, subset, write_json
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from animefeat.features import FAMILIES, feature_names
-from animefeat.training import FeatureTable, cross_validate, leave_one_source_out, metrics
-
-
-def subset(table, cols):
-    return FeatureTable(table.X[:, cols], table.origin, table.augmented, table.dataset)
+from animefeat.training import cross_validate, leave_one_source_out, metrics
 
 
 def score(data, table, make, seed):

@@ -2,8 +2,9 @@
 
 Typical of the public anime-vs-cartoon projects: four conv blocks at 128x128, random
 flips, crops and colour jitter, Adam. Same grouped, stratified 5-fold CV and the same
-leave-one-source-out as ``01_evaluate.py``, accuracy per source, and CPU latency per
-image (decode + resize + forward, one thread) next to ours.
+leave-one-source-out as ``01_evaluate.py``, accuracy per source. Its CPU latency per
+image (:func:`predict_one`: decode, resize, forward) is timed by ``05_benchmark.py``
+on the same images as ours.
 
 Needs torch (CPU build), which the library never does:
 
@@ -33,13 +34,25 @@ def build(torch):
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.3), nn.Linear(128, 2))
 
 
-def preload(paths):
+def load_input(source):
+    """An image as the CNN sees it: RGB, SIDE x SIDE, area-resized."""
     import cv2
 
+    return cv2.resize(af.load_image(source), (SIDE, SIDE), interpolation=cv2.INTER_AREA)
+
+
+def preload(paths):
     out = np.zeros((len(paths), SIDE, SIDE, 3), np.uint8)
     for i, p in enumerate(paths):
-        out[i] = cv2.resize(af.load_image(p), (SIDE, SIDE), interpolation=cv2.INTER_AREA)
+        out[i] = load_input(p)
     return out
+
+
+def predict_one(torch, model, source):
+    """Decode, resize and run one image: what one CNN answer costs."""
+    x = torch.from_numpy(load_input(source)).permute(2, 0, 1)[None].float().div(255)
+    with torch.no_grad():
+        return model(x)
 
 
 def augment(torch, x, gen):
@@ -78,35 +91,7 @@ def fit_predict(torch, images, y, train, test, epochs, seed):
     model.eval()
     with torch.no_grad():
         out = [torch.softmax(model(X[test[s:s + 256]]), 1)[:, 1] for s in range(0, len(test), 256)]
-    return torch.cat(out).numpy(), model
-
-
-def latency(torch, model, path, repeats=20):
-    import cv2
-
-    torch.set_num_threads(1)
-    data = open(path, "rb").read()
-
-    def once():
-        img = cv2.resize(af.load_image(data), (SIDE, SIDE), interpolation=cv2.INTER_AREA)
-        x = torch.from_numpy(img).permute(2, 0, 1)[None].float().div(255)
-        with torch.no_grad():
-            model(x)
-
-    once()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        once()
-        times.append(time.perf_counter() - t)
-    ours = []
-    m = af.load_model()
-    af.classify(data, model=m)
-    for _ in range(repeats):
-        t = time.perf_counter()
-        af.classify(data, model=m)
-        ours.append(time.perf_counter() - t)
-    return float(np.median(times) * 1000), float(np.median(ours) * 1000)
+    return torch.cat(out).numpy()
 
 
 def main():
@@ -125,20 +110,18 @@ def main():
     labels = data.labels[d]
     cv = np.full(len(d), np.nan)
     for k, (train, test) in enumerate(_folds(labels, src, data.groups[d], 5, args.seed)):
-        cv[test], model = fit_predict(torch, images, y, train, test, args.epochs, args.seed)
+        cv[test] = fit_predict(torch, images, y, train, test, args.epochs, args.seed)
         print(f"fold {k}: {((cv[test] >= 0.5) == y[test]).mean():.3f}", flush=True)
     loso = np.full(len(d), np.nan)
     for source in np.unique(src):
         train, test = np.flatnonzero(src != source), np.flatnonzero(src == source)
-        loso[test], _ = fit_predict(torch, images, y, train, test, args.epochs, args.seed)
+        loso[test] = fit_predict(torch, images, y, train, test, args.epochs, args.seed)
         print(f"held out {source}: {((loso[test] >= 0.5) == y[test]).mean():.3f}", flush=True)
-    cnn_ms, ours_ms = latency(torch, model, data.dataset.paths[d[0]])
     report = {"architecture": "4 conv blocks (16-32-64-128) + BN + ReLU + maxpool, GAP, "
                               "dropout, linear; 128x128 input",
               "epochs": args.epochs, "augmentation": "flip, random resized crop 80-100%, "
                                                       "brightness/contrast jitter",
               "cv": metrics(y, cv, src), "leave_one_source_out": metrics(y, loso, src),
-              "latency_ms_one_thread": {"cnn": cnn_ms, "animefeat": ours_ms},
               "torch": torch.__version__}
     write_json(args.out, "03_cnn_peer", report, started)
 

@@ -73,8 +73,8 @@ def main():
             if args.cnn and fold < args.cnn_folds and share in args.cnn_shares:
                 local_tr = np.array([position[i] for i in tr])
                 local_te = np.array([position[i] for i in te])
-                cnn, _ = peer.fit_predict(torch, images, data.y[d], local_tr, local_te,
-                                          args.epochs, seed)
+                cnn = peer.fit_predict(torch, images, data.y[d], local_tr, local_te,
+                                       args.epochs, seed)
                 for s in sources:
                     sel = data.sources[te] == s
                     hits["cnn"][s].append(((cnn[sel] >= 0.5) == data.y[te][sel]).mean())

@@ -158,13 +158,7 @@ def _cnn():
     peer = importlib.import_module("03_cnn_peer")
     net = peer.build(torch).eval()
 
-    def run(data):
-        img = cv2.resize(af.load_image(data), (peer.SIDE, peer.SIDE), interpolation=cv2.INTER_AREA)
-        x = torch.from_numpy(img).permute(2, 0, 1)[None].float().div(255)
-        with torch.no_grad():
-            return net(x)
-
-    return run
+    return lambda data: peer.predict_one(torch, net, data)
 
 
 def throughput(n_images):
@@ -176,7 +170,6 @@ def throughput(n_images):
     folder over the rest of the time, which is what a folder of 100,000 images sees.
     """
     import subprocess
-    import sys
     import tempfile
     from pathlib import Path
 
@@ -197,11 +190,8 @@ def throughput(n_images):
             seconds = {}
             for n, folder in folders.items():
                 t = time.perf_counter()
-                subprocess.run([sys.executable, "-m", "animefeat", "classify", str(folder),
-                                *flags, "--format", "csv", "-o",
-                                str(Path(tmp, "out.csv"))], check=True,
-                               env={**os.environ, "OMP_NUM_THREADS": "1",
-                                    "OPENCV_FOR_THREADS_NUM": "1"})
+                subprocess.run(_classify_command(folder, Path(tmp, "out.csv"), *flags),
+                               check=True, env=ONE_THREAD_ENV)
                 seconds[n] = time.perf_counter() - t
             out[name] = {
                 "images": n_images, "seconds": round(seconds[n_images], 2),
@@ -213,12 +203,23 @@ def throughput(n_images):
     return out
 
 
+# One BLAS/OpenMP and one OpenCV thread per process, so that -j N means N cores.
+ONE_THREAD_ENV = {**os.environ, "OMP_NUM_THREADS": "1", "OPENCV_FOR_THREADS_NUM": "1"}
+
+
+def _classify_command(folder, out_csv, *flags):
+    """``animefeat classify`` of a folder to CSV, as a user would run it."""
+    import sys
+
+    return [sys.executable, "-m", "animefeat", "classify", str(folder), *flags,
+            "--format", "csv", "-o", str(out_csv)]
+
+
 def memory(n_images):
     """Resident memory over a long ``classify -j 2`` run: main process and workers."""
     if not n_images:
         return None
     import subprocess
-    import sys
     import tempfile
     from pathlib import Path
 
@@ -232,10 +233,9 @@ def memory(n_images):
             folder.mkdir(parents=True, exist_ok=True)
             os.link(sources[i % 50], folder / f"{i:06d}.jpg")
         t = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "animefeat", "classify",
-                                 str(Path(tmp, "imgs")), "-j", "2", "--format", "csv", "-o",
-                                 str(Path(tmp, "out.csv"))], stderr=subprocess.DEVNULL,
-                                env={**os.environ, "OMP_NUM_THREADS": "1"})
+        proc = subprocess.Popen(_classify_command(Path(tmp, "imgs"), Path(tmp, "out.csv"),
+                                                  "-j", "2"),
+                                stderr=subprocess.DEVNULL, env=ONE_THREAD_ENV)
         samples = []
         while proc.poll() is None:
             samples.append([round(time.perf_counter() - t, 1), _tree_rss_mib(proc.pid)])

@@ -29,16 +29,24 @@ def parser(description):
     return p
 
 
+def _shipped_hyperparameters():
+    return json.loads(card_path(DEFAULT_MODEL).read_text())["hyperparameters"]
+
+
 def shipped_params():
     """The booster parameters and seed recorded on the shipped model's card."""
-    card = json.loads(card_path(DEFAULT_MODEL).read_text())
-    return card["hyperparameters"]["booster"], card["hyperparameters"]["seed"]
+    hyper = _shipped_hyperparameters()
+    return hyper["booster"], hyper["seed"]
 
 
 def shipped_families():
     """The feature families the shipped model uses (None: all)."""
-    card = json.loads(card_path(DEFAULT_MODEL).read_text())
-    return card["hyperparameters"]["families"]
+    return _shipped_hyperparameters()["families"]
+
+
+def subset(table, cols):
+    """The feature table with only the columns ``cols``."""
+    return FeatureTable(table.X[:, cols], table.origin, table.augmented, table.dataset)
 
 
 class Data:
@@ -54,8 +62,7 @@ class Data:
                              cache_dir=RESULTS / "cache")
         if families is not None:
             names = feature_names()
-            cols = [names.index(n) for n in feature_names(families)]
-            full = FeatureTable(full.X[:, cols], full.origin, full.augmented, full.dataset)
+            full = subset(full, [names.index(n) for n in feature_names(families)])
         self.table = full
         self.labels = np.asarray(self.dataset.labels)
         self.sources = np.asarray(self.dataset.sources)
