@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import math
 import os
 import re
 import warnings
@@ -301,7 +302,12 @@ class _open:
                 self.im = im
                 _check_pixels(im.size, self.limits)
                 if self.max_side and im.format == "JPEG":
-                    im.draft("RGB", (self.max_side, self.max_side))
+                    # draft() keeps both sides at least the requested size: ask for the
+                    # image's own proportions, so the *long* side is what stays >= max_side.
+                    width, height = im.size
+                    shrink = self.max_side / max(width, height)
+                    if shrink < 1:
+                        im.draft("RGB", (math.ceil(width * shrink), math.ceil(height * shrink)))
                 if self.fast_png and im.format == "PNG" and _is_plain_png(self.data, im):
                     self.rgb = _decode_plain_png(self.data, im.size)
                 if self.rgb is None:

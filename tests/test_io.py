@@ -195,10 +195,15 @@ def test_load_frames_of_still_image():
     assert len(af.load_frames(encode(blank(20, 20)), n_frames=4)) == 1
 
 
-def test_draft_decode_keeps_requested_size():
+def test_draft_decode_keeps_long_side_at_least_max_side():
+    # 1200 x 800 at 1/4 is 300 x 200: the long side stays >= 256, 1/8 would not.
     data = encode(blank(800, 1200), "JPEG")
-    out = af.load_image(data, max_side=256)
-    assert 256 <= max(out.shape[:2]) < 1200
+    assert af.load_image(data, max_side=256).shape == (200, 300, 3)
+
+
+def test_draft_decode_leaves_small_jpeg_whole():
+    data = encode(blank(150, 250), "JPEG")
+    assert af.load_image(data, max_side=256).shape == (150, 250, 3)
 
 
 # --- bad input: a clear AnimefeatError every time ------------------------------------------
