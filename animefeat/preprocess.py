@@ -151,17 +151,13 @@ def trim_borders(image, *, tolerance=_FLAT_TOLERANCE, min_keep=0.25, margin=0.02
     crop : tuple of 4 int
         Rows trimmed at the top and bottom, columns trimmed at the left and right.
     """
-    img = np.ascontiguousarray(image)
+    img = np.asarray(image)
     height, width = img.shape[:2]
-
-    def shares(line, axis):
-        near = _near_mask(img, np.median(line, axis=0), tolerance)
-        return np.count_nonzero(near, axis=axis) / near.shape[axis]
-
-    top = _border_run(shares(img[0], 1))
-    bottom = _border_run(shares(img[-1], 1)[::-1])
-    left = _border_run(shares(img[:, 0], 0))
-    right = _border_run(shares(img[:, -1], 0)[::-1])
+    columns = img.transpose(1, 0, 2)
+    top = _border_run(img, tolerance)
+    bottom = _border_run(img[::-1], tolerance)
+    left = _border_run(columns, tolerance)
+    right = _border_run(columns[::-1], tolerance)
     if height - top - bottom < max(min_keep * height, 8):
         top = bottom = 0
     if width - left - right < max(min_keep * width, 8):
@@ -192,10 +188,23 @@ def _near_mask(image, colour, tolerance):
     return cv2.inRange(image, low, high)
 
 
-def _border_run(shares):
-    """How many lines from the start have at least ``_FLAT_SHARE`` of their pixels near."""
-    stop = np.flatnonzero(shares < _FLAT_SHARE)
-    return int(stop[0]) if stop.size else len(shares)
+def _border_run(lines, tolerance):
+    """How many of ``lines`` (shape (n, length, 3)), from the first, are flat.
+
+    A line is flat when at least ``_FLAT_SHARE`` of its pixels lie within
+    ``tolerance`` of the first line's median colour.
+    """
+    colour = np.median(lines[0], axis=0)
+    # Borders are usually a few lines deep: test them in growing chunks from the edge
+    # rather than the whole image.
+    start, step = 0, 8
+    while start < len(lines):
+        near = _near_mask(np.ascontiguousarray(lines[start:start + step]), colour, tolerance)
+        stop = np.flatnonzero(np.count_nonzero(near, axis=1) / near.shape[1] < _FLAT_SHARE)
+        if stop.size:
+            return start + int(stop[0])
+        start, step = start + step, 2 * step
+    return len(lines)
 
 
 def _page_colour(rgb, crop):
