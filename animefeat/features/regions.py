@@ -50,12 +50,29 @@ def median_cut(pixels, n_colours):
         ``levels[k - 1]`` is each pixel's box index when there are ``k`` boxes
         (``k = 1 .. n_colours``; shorter when the colours run out).
     """
+    return _median_cut(pixels, n_colours)[0]
+
+
+_VALUES = np.arange(256, dtype=np.float64)
+
+
+def _median_cut(pixels, n_colours):
+    """:func:`median_cut`'s levels, and each level's box histograms.
+
+    Returns
+    -------
+    levels : list of ndarray of shape (n,), intp
+    histograms : list of ndarray of shape (k, 3, 256), int64
+        ``histograms[k - 1][b, c]`` counts the values of channel ``c`` in box ``b``.
+    """
+    # One bincount histograms all three channels: channel c's values are offset by 256c.
+    keys = pixels.astype(np.intp) + np.array([0, 256, 512])
     channels = [np.ascontiguousarray(pixels[:, c]) for c in range(3)]
-    floats = [c.astype(np.float64) for c in channels]
     members = [np.arange(len(pixels))]
-    stats = [_box_stats(floats, channels)]
+    boxes = [np.bincount(keys.ravel(), minlength=768).reshape(3, 256)]
+    stats = [_box_stats(boxes[0])]
     labels = np.zeros(len(pixels), dtype=np.intp)
-    levels = [labels.copy()]
+    levels, histograms = [labels.copy()], [np.stack(boxes)]
     while len(members) < n_colours:
         box = int(np.argmax([error for error, _, _ in stats]))
         error, channel, cut = stats[box]
@@ -67,55 +84,63 @@ def median_cut(pixels, n_colours):
         if low.all():  # many pixels at the median: put them in the upper half
             low = v < cut
         kept, new = idx[low], idx[~low]
-        members[box] = kept
+        # Histograms add up: count the smaller half, subtract it from its parent.
+        small = kept if len(kept) <= len(new) else new
+        counted = np.bincount(keys[small].ravel(), minlength=768).reshape(3, 256)
+        rest = boxes[box] - counted
+        kept_hist, new_hist = (counted, rest) if small is kept else (rest, counted)
+        members[box], boxes[box], stats[box] = kept, kept_hist, _box_stats(kept_hist)
         members.append(new)
+        boxes.append(new_hist)
+        stats.append(_box_stats(new_hist))
         labels[new] = len(members) - 1
-        stats[box] = _box_stats([f[kept] for f in floats], [c[kept] for c in channels])
-        stats.append(_box_stats([f[new] for f in floats], [c[new] for c in channels]))
         levels.append(labels.copy())
-    return levels
+        histograms.append(np.stack(boxes))
+    return levels, histograms
 
 
-def _box_stats(floats, channels):
+def _box_stats(hist):
     """(squared error along the widest channel, that channel, its median) of one box.
 
-    ``floats`` and ``channels`` are the box's three channels as float64 and uint8.
-    Sums of integers below 2**53 are exact, so the errors do not depend on the order
-    of the pixels.
+    ``hist`` is the box's histogram, shape (3, 256). Its sums are sums of integers
+    below 2**53, so they are exact and the errors do not depend on the pixel order.
     """
-    n = len(floats[0])
+    n = int(hist[0].sum())
     if n < 2:
         return 0.0, 0, 0
-    sums = np.array([f.sum() for f in floats])
-    squares = np.array([f @ f for f in floats])
+    sums = hist @ _VALUES
+    squares = hist @ (_VALUES * _VALUES)
     sse = squares - sums * sums / n
     channel = int(np.argmax(sse))
-    hist = np.bincount(channels[channel], minlength=256)
-    median = int(np.searchsorted(np.cumsum(hist), (n + 1) // 2))
+    median = int(np.searchsorted(np.cumsum(hist[channel]), (n + 1) // 2))
     # Below 1e-6, the error is rounding: a single colour.
     return (float(sse[channel]) if sse[channel] > 1e-6 else 0.0), channel, median
 
 
 def _palette(work, n_colours):
-    """(labels, palette) of the foreground quantised to ``n_colours``, cached.
+    """(labels, palette, residual) of the foreground quantised to ``n_colours``, cached.
 
     Only the drawing is quantised: a blank page would otherwise spend paints on its
     own paper and JPEG noise. ``labels`` gives the box of each foreground pixel, in
-    the order of :func:`foreground_pixels`; ``palette`` each box's mean colour.
+    the order of :func:`foreground_pixels`; ``palette`` each box's mean colour;
+    ``residual`` the mean absolute channel error of painting each pixel with its
+    box's colour.
     """
     key = ("palette", n_colours)
     if key not in work.cache:
-        pixels = foreground_pixels(work)
         if work.cache.get("median_cut", (0,))[0] < n_colours:
-            work.cache["median_cut"] = (n_colours, median_cut(pixels, n_colours))
-        levels = work.cache["median_cut"][1]
+            work.cache["median_cut"] = (n_colours, _median_cut(foreground_pixels(work),
+                                                               n_colours))
+        levels, histograms = work.cache["median_cut"][1]
         # Fewer distinct colours than asked: the finest level is the answer.
-        labels = levels[min(n_colours, len(levels)) - 1]
-        k = int(labels.max()) + 1
-        counts = np.bincount(labels, minlength=k)
-        palette = np.stack([np.bincount(labels, weights=pixels[:, c], minlength=k)
-                            for c in range(3)], axis=1) / np.maximum(counts, 1)[:, None]
-        work.cache[key] = (labels, palette)
+        level = min(n_colours, len(levels)) - 1
+        hist = histograms[level]
+        counts = hist[:, 0].sum(axis=1)
+        palette = hist @ _VALUES / np.maximum(counts, 1)[:, None]
+        # The error over pixels, summed over the histogram bins instead.
+        error = hist * np.abs(_VALUES - palette[:, :, None])
+        residual = float(error.sum()) / max(3 * int(counts.sum()), 1)
+        work.cache[key] = (levels[level], palette, residual)
     return work.cache[key]
 
 
@@ -143,7 +168,7 @@ def quantise(image, *, n_colours=N_PAINTS):
         background as it was.
     """
     work = as_working_copy(image)
-    labels, palette = _palette(work, n_colours)
+    labels, palette, _ = _palette(work, n_colours)
     indices = _index_image(work, labels)
     painted = np.where(work.foreground[..., None], palette[indices], work.rgb)
     return indices, painted
@@ -170,12 +195,7 @@ def region_features(image):
     work = as_working_copy(image)
     fg = work.foreground
     area = fg.sum()
-    rgb = foreground_pixels(work).astype(np.float64)
-    residuals = []
-    for n in (8, 4):
-        labels, palette = _palette(work, n)
-        residuals.append(float(np.abs(rgb - palette[labels]).mean()) / 255.0)
-
+    residuals = [_palette(work, n)[2] / 255.0 for n in (8, 4)]
     indices = _index_image(work, _palette(work, N_PAINTS)[0])
     # One pass labels every 4-connected run of one paint; the background is label 0.
     labels = label(indices + 1, background=0, connectivity=1)
@@ -183,7 +203,7 @@ def region_features(image):
     speck = sizes < SPECK_SHARE * area
     large = sizes >= LARGE_SHARE * area
 
-    r, g, b = rgb.T
+    r, g, b = foreground_pixels(work).astype(np.float64).T
     rg, yb = r - g, 0.5 * (r + g) - b
     colourfulness = np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())
     return np.array([
