@@ -1,9 +1,9 @@
-"""A flat, vectorised copy of a fitted calibrated gradient-boosted classifier.
+"""A flat, compiled copy of a fitted calibrated gradient-boosted classifier.
 
 scikit-learn predicts with a :class:`HistGradientBoostingClassifier` one tree at a
 time, and each tree call costs Python overhead: for one image and 600 trees that is
-most of the model's latency. Here all trees' nodes are packed into flat arrays and
-every tree is walked at once with numpy, level by level.
+most of the model's latency. Here all trees' nodes are packed into flat arrays that
+a compiled loop (numba) walks.
 
 The explanation probes (each feature in turn replaced by its reference value) are
 computed sparsely: replacing feature ``j`` can only change a tree whose path for the
@@ -17,6 +17,7 @@ exactly, and callers fall back to scikit-learn then.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from scipy.special import expit
 
 __all__ = ["FlatBooster", "compile_calibrated"]
@@ -46,38 +47,11 @@ class FlatBooster:
         self.threshold = flat["num_threshold"].astype(np.float64)
         self.missing_left = flat["missing_go_to_left"].astype(bool)
         self.is_leaf = flat["is_leaf"].astype(bool)
-        # Leaves point to themselves, so a finished walk stays put while others go on.
-        index = np.arange(len(flat))
-        self.left = np.where(self.is_leaf, index, flat["left"] + shift).astype(np.intp)
-        self.right = np.where(self.is_leaf, index, flat["right"] + shift).astype(np.intp)
+        self.left = (flat["left"] + shift).astype(np.intp)
+        self.right = (flat["right"] + shift).astype(np.intp)
         self.value = flat["value"].astype(np.float64)
-        self.depth = int(flat["depth"].max())
         self.baseline = float(baseline)
         self.a, self.b = float(a), float(b)
-
-    def _walk(self, nodes, rows, X, swap_feature=None, swap_value=None, record=False):
-        """Walk each start node in ``nodes`` to its leaf, reading features from ``X[rows]``.
-
-        Where ``swap_feature`` is given, that feature reads ``swap_value`` instead. With
-        ``record``, also returns the path (internal nodes visited, one array per level,
-        -1 where a walk had already ended).
-        """
-        flat = X.ravel()
-        base = rows * X.shape[1]
-        path = []
-        for _ in range(self.depth):
-            leaf = self.is_leaf[nodes]
-            if leaf.all():
-                break
-            feature = self.feature[nodes]
-            x = flat[base + feature]
-            if swap_feature is not None:
-                x = np.where(feature == swap_feature, swap_value, x)
-            go_left = np.where(np.isnan(x), self.missing_left[nodes], x <= self.threshold[nodes])
-            if record:
-                path.append(np.where(leaf, -1, nodes))
-            nodes = np.where(go_left, self.left[nodes], self.right[nodes])
-        return nodes, path
 
     def raw(self, X):
         """Raw scores (log-odds before calibration).
@@ -91,10 +65,7 @@ class FlatBooster:
         raw : ndarray of shape (n_samples,)
         """
         X = np.ascontiguousarray(X, dtype=np.float64)
-        n, t = len(X), len(self.roots)
-        rows = np.repeat(np.arange(n), t)
-        leaves, _ = self._walk(np.tile(self.roots, n), rows, X)
-        return self.baseline + self.value[leaves].reshape(n, t).sum(axis=1)
+        return _raw(X, *self._arrays())
 
     def calibrate(self, raw):
         """Calibrated probability of class 1 from raw scores."""
@@ -124,30 +95,74 @@ class FlatBooster:
             :func:`animefeat.explain.probe_matrix` rows.
         """
         X = np.ascontiguousarray(X, dtype=np.float64)
-        reference = np.asarray(reference, dtype=np.float64)
-        n, f = X.shape
-        t = len(self.roots)
-        rows = np.repeat(np.arange(n), t)
-        leaves, path = self._walk(np.tile(self.roots, n), rows, X, record=True)
-        leaf_value = self.value[leaves]
-        raw = np.empty((n, f + 1))
-        raw[:, 0] = self.baseline + leaf_value.reshape(n, t).sum(axis=1)
-        raw[:, 1:] = raw[:, :1]
-        if not path:
-            return raw
-        # Every (row-tree walk, feature split on along it), once each.
-        walks = np.concatenate([np.arange(n * t)] * len(path))
-        visited = np.concatenate(path)
-        keep = visited >= 0
-        walks, features = walks[keep], self.feature[visited[keep]]
-        pairs = np.unique(walks * f + features)
-        walks, features = pairs // f, pairs % f
-        new_leaves, _ = self._walk(self.roots[walks % t], rows[walks], X,
-                                   swap_feature=features, swap_value=reference[features])
-        delta = self.value[new_leaves] - leaf_value[walks]
-        change = np.bincount(rows[walks] * f + features, weights=delta, minlength=n * f)
-        raw[:, 1:] += change.reshape(n, f)
-        return raw
+        reference = np.ascontiguousarray(reference, dtype=np.float64)
+        return _probe_raw(X, reference, *self._arrays())
+
+    def _arrays(self):
+        return (self.roots, self.feature, self.threshold, self.missing_left, self.is_leaf,
+                self.left, self.right, self.value, self.baseline)
+
+
+# The walks are compiled (numba): one image's 600 trees and its probes are tens of
+# thousands of node visits, which array-at-a-time numpy paid for in call overhead.
+@njit(cache=True, nogil=True)
+def _leaf(x, node, feature, threshold, missing_left, is_leaf, left, right,
+          swap_feature, swap_value):
+    """The leaf one row reaches from ``node``; ``swap_feature`` reads ``swap_value``."""
+    while not is_leaf[node]:
+        f = feature[node]
+        v = swap_value if f == swap_feature else x[f]
+        if np.isnan(v):
+            go_left = missing_left[node]
+        else:
+            go_left = v <= threshold[node]
+        node = left[node] if go_left else right[node]
+    return node
+
+
+@njit(cache=True, nogil=True)
+def _raw(X, roots, feature, threshold, missing_left, is_leaf, left, right, value, baseline):
+    out = np.empty(X.shape[0])
+    for i in range(X.shape[0]):
+        total = baseline
+        for root in roots:
+            total += value[_leaf(X[i], root, feature, threshold, missing_left, is_leaf,
+                                 left, right, -1, 0.0)]
+        out[i] = total
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _probe_raw(X, reference, roots, feature, threshold, missing_left, is_leaf, left, right,
+               value, baseline):
+    n, f = X.shape
+    raw = np.empty((n, f + 1))
+    seen = np.full(f, -1, dtype=np.intp)  # the last tree that probed each feature
+    for i in range(n):
+        x = X[i]
+        total = baseline
+        change = np.zeros(f)
+        for t in range(len(roots)):
+            leaf = _leaf(x, roots[t], feature, threshold, missing_left, is_leaf, left, right,
+                         -1, 0.0)
+            total += value[leaf]
+            # Replacing feature j can only change this tree's leaf if its path splits
+            # on j: walk again once per feature on the path.
+            node = roots[t]
+            marker = i * len(roots) + t
+            while not is_leaf[node]:
+                j = feature[node]
+                if seen[j] != marker:
+                    seen[j] = marker
+                    probe = _leaf(x, roots[t], feature, threshold, missing_left, is_leaf,
+                                  left, right, j, reference[j])
+                    change[j] += value[probe] - value[leaf]
+                v = x[j]
+                go_left = missing_left[node] if np.isnan(v) else v <= threshold[node]
+                node = left[node] if go_left else right[node]
+        raw[i, 0] = total
+        raw[i, 1:] = total + change
+    return raw
 
 
 def compile_calibrated(calibrated):
