@@ -8,6 +8,7 @@ shading and highlights leave a larger residual and many small regions.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from skimage.measure import label
 
 from ..preprocess import as_working_copy
@@ -50,71 +51,108 @@ def median_cut(pixels, n_colours):
         ``levels[k - 1]`` is each pixel's box index when there are ``k`` boxes
         (``k = 1 .. n_colours``; shorter when the colours run out).
     """
-    return _median_cut(pixels, n_colours)[0]
+    return list(_median_cut(np.ascontiguousarray(pixels, dtype=np.uint8), n_colours)[0])
 
 
-_VALUES = np.arange(256, dtype=np.float64)
-
-
+# Median cut is a loop over boxes with a little work per box; compiled (numba), it
+# costs a few passes over the pixels instead of dozens of small numpy calls per split.
+@njit(cache=True, nogil=True)
 def _median_cut(pixels, n_colours):
-    """:func:`median_cut`'s levels, and each level's box histograms.
+    """:func:`median_cut` with each level's palette and residual.
 
     Returns
     -------
-    levels : list of ndarray of shape (n,), intp
-    histograms : list of ndarray of shape (k, 3, 256), int64
-        ``histograms[k - 1][b, c]`` counts the values of channel ``c`` in box ``b``.
+    levels : ndarray of shape (n_levels, n), intp
+    palettes : ndarray of shape (n_levels, n_colours, 3), float64
+        Each box's mean colour (rows past the level's box count are 0).
+    residuals : ndarray of shape (n_levels,), float64
+        Mean absolute channel error of painting each pixel with its box's colour.
     """
-    # One bincount histograms all three channels: channel c's values are offset by 256c.
-    keys = pixels.astype(np.intp) + np.array([0, 256, 512])
-    channels = [np.ascontiguousarray(pixels[:, c]) for c in range(3)]
-    members = [np.arange(len(pixels))]
-    boxes = [np.bincount(keys.ravel(), minlength=768).reshape(3, 256)]
-    stats = [_box_stats(boxes[0])]
-    labels = np.zeros(len(pixels), dtype=np.intp)
-    levels, histograms = [labels.copy()], [np.stack(boxes)]
-    while len(members) < n_colours:
-        box = int(np.argmax([error for error, _, _ in stats]))
-        error, channel, cut = stats[box]
-        if error <= 0:
+    n = pixels.shape[0]
+    hists = np.zeros((n_colours, 3, 256), dtype=np.int64)
+    for i in range(n):
+        for c in range(3):
+            hists[0, c, pixels[i, c]] += 1
+    errors = np.zeros(n_colours)
+    channels = np.zeros(n_colours, dtype=np.intp)
+    cuts = np.zeros(n_colours, dtype=np.intp)
+    errors[0], channels[0], cuts[0] = _box_stats(hists[0])
+    means = np.zeros((n_colours, 3))
+    losses = np.zeros(n_colours)  # each box's summed absolute error against its mean
+    losses[0] = _box_mean(hists[0], means[0])
+    labels = np.zeros(n, dtype=np.intp)
+    levels = np.zeros((n_colours, n), dtype=np.intp)
+    palettes = np.zeros((n_colours, n_colours, 3))
+    residuals = np.zeros(n_colours)
+    palettes[0, 0] = means[0]
+    residuals[0] = losses[0] / max(3 * n, 1)
+    n_boxes = 1
+    while n_boxes < n_colours:
+        box = np.argmax(errors[:n_boxes])
+        if errors[box] <= 0:
             break
-        idx = members[box]
-        v = channels[channel][idx]
-        low = v <= cut
-        if low.all():  # many pixels at the median: put them in the upper half
-            low = v < cut
-        kept, new = idx[low], idx[~low]
-        # Histograms add up: count the smaller half, subtract it from its parent.
-        small = kept if len(kept) <= len(new) else new
-        counted = np.bincount(keys[small].ravel(), minlength=768).reshape(3, 256)
-        rest = boxes[box] - counted
-        kept_hist, new_hist = (counted, rest) if small is kept else (rest, counted)
-        members[box], boxes[box], stats[box] = kept, kept_hist, _box_stats(kept_hist)
-        members.append(new)
-        boxes.append(new_hist)
-        stats.append(_box_stats(new_hist))
-        labels[new] = len(members) - 1
-        levels.append(labels.copy())
-        histograms.append(np.stack(boxes))
-    return levels, histograms
+        channel, cut = channels[box], cuts[box]
+        # Many pixels at the median (all at or below it): put them in the upper half.
+        strict = hists[box, channel, :cut + 1].sum() == hists[box, 0].sum()
+        for i in range(n):
+            if labels[i] == box:
+                v = pixels[i, channel]
+                if v > cut or (strict and v == cut):
+                    labels[i] = n_boxes
+                    for c in range(3):
+                        hists[n_boxes, c, pixels[i, c]] += 1
+        hists[box] -= hists[n_boxes]
+        for b in (box, n_boxes):
+            errors[b], channels[b], cuts[b] = _box_stats(hists[b])
+            losses[b] = _box_mean(hists[b], means[b])
+        levels[n_boxes] = labels
+        n_boxes += 1
+        palettes[n_boxes - 1, :n_boxes] = means[:n_boxes]
+        residuals[n_boxes - 1] = losses[:n_boxes].sum() / max(3 * n, 1)
+    return levels[:n_boxes], palettes[:n_boxes], residuals[:n_boxes]
 
 
+@njit(cache=True, nogil=True)
 def _box_stats(hist):
     """(squared error along the widest channel, that channel, its median) of one box.
 
     ``hist`` is the box's histogram, shape (3, 256). Its sums are sums of integers
     below 2**53, so they are exact and the errors do not depend on the pixel order.
     """
-    n = int(hist[0].sum())
+    n = hist[0].sum()
     if n < 2:
         return 0.0, 0, 0
-    sums = hist @ _VALUES
-    squares = hist @ (_VALUES * _VALUES)
-    sse = squares - sums * sums / n
-    channel = int(np.argmax(sse))
-    median = int(np.searchsorted(np.cumsum(hist[channel]), (n + 1) // 2))
+    sse = np.empty(3)
+    for c in range(3):
+        sums = squares = 0.0
+        for v in range(256):
+            sums += hist[c, v] * v
+            squares += hist[c, v] * v * v
+        sse[c] = squares - sums * sums / n
+    channel = np.argmax(sse)
+    half, seen, median = (n + 1) // 2, 0, 0
+    for v in range(256):
+        seen += hist[channel, v]
+        if seen >= half:
+            median = v
+            break
     # Below 1e-6, the error is rounding: a single colour.
-    return (float(sse[channel]) if sse[channel] > 1e-6 else 0.0), channel, median
+    return (sse[channel] if sse[channel] > 1e-6 else 0.0), channel, median
+
+
+@njit(cache=True, nogil=True)
+def _box_mean(hist, mean):
+    """Fill ``mean`` with the box's mean colour; return its summed absolute error."""
+    count = max(hist[0].sum(), 1)
+    loss = 0.0
+    for c in range(3):
+        total = 0.0
+        for v in range(256):
+            total += hist[c, v] * v
+        mean[c] = total / count
+        for v in range(256):
+            loss += hist[c, v] * abs(v - mean[c])
+    return loss
 
 
 def _palette(work, n_colours):
@@ -126,22 +164,12 @@ def _palette(work, n_colours):
     ``residual`` the mean absolute channel error of painting each pixel with its
     box's colour.
     """
-    key = ("palette", n_colours)
-    if key not in work.cache:
-        if work.cache.get("median_cut", (0,))[0] < n_colours:
-            work.cache["median_cut"] = (n_colours, _median_cut(foreground_pixels(work),
-                                                               n_colours))
-        levels, histograms = work.cache["median_cut"][1]
-        # Fewer distinct colours than asked: the finest level is the answer.
-        level = min(n_colours, len(levels)) - 1
-        hist = histograms[level]
-        counts = hist[:, 0].sum(axis=1)
-        palette = hist @ _VALUES / np.maximum(counts, 1)[:, None]
-        # The error over pixels, summed over the histogram bins instead.
-        error = hist * np.abs(_VALUES - palette[:, :, None])
-        residual = float(error.sum()) / max(3 * int(counts.sum()), 1)
-        work.cache[key] = (levels[level], palette, residual)
-    return work.cache[key]
+    if work.cache.get("median_cut", (0,))[0] < n_colours:
+        work.cache["median_cut"] = (n_colours, _median_cut(foreground_pixels(work), n_colours))
+    levels, palettes, residuals = work.cache["median_cut"][1]
+    # Fewer distinct colours than asked: the finest level is the answer.
+    level = min(n_colours, len(levels)) - 1
+    return levels[level], palettes[level, :level + 1], float(residuals[level])
 
 
 def _index_image(work, labels):
