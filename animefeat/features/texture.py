@@ -7,6 +7,7 @@ strands and screentone spread the histogram over edges, corners and spots.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from ..preprocess import as_working_copy
 from ._util import entropy_bits, grey_uint8, masked
@@ -27,10 +28,10 @@ def lbp_codes(grey):
 
     The definition of :func:`skimage.feature.local_binary_pattern` with
     ``method="uniform"`` (neighbours on a circle, the diagonal ones bilinearly
-    interpolated; a neighbour counts when it is at least the centre), computed with
-    eight whole-image array operations instead of a per-pixel loop. Ties are taken
-    with a tolerance of 1e-6 grey levels, so interpolation rounding on flat fills
-    never invents a pattern. The border is edge-padded.
+    interpolated; a neighbour counts when it is at least the centre), in one compiled
+    pass with a table from bit pattern to code. Ties are taken with a tolerance of
+    1e-6 grey levels, so interpolation rounding on flat fills never invents a
+    pattern. The border is edge-padded.
 
     Parameters
     ----------
@@ -43,31 +44,68 @@ def lbp_codes(grey):
         0..P: how many neighbours are set, for uniform patterns (at most two 0/1
         changes around the circle); P + 1 for all others.
     """
-    g = np.pad(np.asarray(grey, dtype=np.float64), R, mode="edge")
-    h, w = g.shape[0] - 2 * R, g.shape[1] - 2 * R
+    # Two pixels of padding: every neighbour reads its four bilinear corners, the
+    # unused ones with weight 0 (which leaves the sum unchanged).
+    padded = np.pad(np.asarray(grey, dtype=np.float64), R + 1, mode="edge")
+    return _lbp(padded, _OFFSETS, _WEIGHTS, _CODE_OF_PATTERN)
 
-    def at(dy, dx):
-        return g[R + dy:R + dy + h, R + dx:R + dx + w]
 
-    centre = at(0, 0)
-    bits = []
+def _sampling_points():
+    """Each neighbour's corner offsets (row, column) and bilinear corner weights.
+
+    Returns
+    -------
+    offsets : ndarray of shape (P, 2), intp
+    weights : ndarray of shape (P, 4), float64
+        For the corners (y0, x0), (y0, x0 + 1), (y0 + 1, x0), (y0 + 1, x0 + 1).
+    """
+    offsets, weights = [], []
     for i in range(P):
         # skimage's sampling points: rounded to 5 decimals, row axis pointing down.
         y = round(-R * np.sin(2 * np.pi * i / P), 5)
         x = round(R * np.cos(2 * np.pi * i / P), 5)
         y0, x0 = int(np.floor(y)), int(np.floor(x))
         fy, fx = y - y0, x - x0
-        value = (1 - fy) * (1 - fx) * at(y0, x0)
-        if fx:
-            value = value + (1 - fy) * fx * at(y0, x0 + 1)
-        if fy:
-            value = value + fy * (1 - fx) * at(y0 + 1, x0)
-        if fx and fy:
-            value = value + fy * fx * at(y0 + 1, x0 + 1)
-        bits.append(value - centre >= -1e-6)
-    ones = np.sum(bits, axis=0)
-    changes = np.sum([bits[i] != bits[i + 1] for i in range(P - 1)], axis=0)
-    return np.where(changes <= 2, ones, P + 1)
+        offsets.append((y0, x0))
+        weights.append(((1 - fy) * (1 - fx), (1 - fy) * fx, fy * (1 - fx), fy * fx))
+    return np.array(offsets, dtype=np.intp), np.array(weights)
+
+
+def _code_table():
+    """The uniform code of each of the 2**P neighbour bit patterns (bit i: neighbour i)."""
+    table = np.empty(2 ** P, dtype=np.intp)
+    for pattern in range(2 ** P):
+        bits = [(pattern >> i) & 1 for i in range(P)]
+        # skimage counts the P - 1 changes between consecutive neighbours (not around).
+        changes = sum(bits[i] != bits[i + 1] for i in range(P - 1))
+        table[pattern] = sum(bits) if changes <= 2 else P + 1
+    return table
+
+
+_OFFSETS, _WEIGHTS = _sampling_points()
+_CODE_OF_PATTERN = _code_table()
+
+
+# One compiled pass (numba) instead of some sixty whole-image numpy operations.
+@njit(cache=True, nogil=True)
+def _lbp(padded, offsets, weights, table):
+    pad = R + 1
+    h, w = padded.shape[0] - 2 * pad, padded.shape[1] - 2 * pad
+    codes = np.empty((h, w), dtype=np.intp)
+    for r in range(h):
+        for c in range(w):
+            centre = padded[r + pad, c + pad]
+            pattern = 0
+            for i in range(P):
+                top, left = r + pad + offsets[i, 0], c + pad + offsets[i, 1]
+                value = (weights[i, 0] * padded[top, left]
+                         + weights[i, 1] * padded[top, left + 1]
+                         + weights[i, 2] * padded[top + 1, left]
+                         + weights[i, 3] * padded[top + 1, left + 1])
+                if value - centre >= -1e-6:
+                    pattern |= 1 << i
+            codes[r, c] = table[pattern]
+    return codes
 
 
 def texture_features(image):
