@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from numba import njit
 
 from ..preprocess import as_working_copy
 from ._util import entropy_bits, gradients, grey_uint8, masked, safe_ratio
@@ -112,32 +113,49 @@ def _coarse_stats(grey):
 
 
 def _contour_stats(edges):
-    """Straight contour points, all contour points and contour lengths of an edge map.
-
-    All contours are handled at once: their points are concatenated and each point's
-    neighbours STRAIGHT_SPAN steps before and after it are found within its own
-    (closed) contour by modular index arithmetic.
-    """
+    """Straight contour points, all contour points and contour lengths of an edge map."""
     contours, _ = cv2.findContours(edges.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    # An open edge chain is traced forth and back: half the closed length is its length.
-    lengths = np.array([cv2.arcLength(c, closed=True) / 2.0 for c in contours])
-    kept = [c for c, length in zip(contours, lengths) if length >= 5]
-    lengths = [float(v) for v in lengths if v >= 5]
-    if not kept:
-        return 0.0, 0.0, lengths
-    sizes = np.array([len(c) for c in kept])
-    points = np.concatenate(kept)[:, 0, :].astype(np.float64)
-    starts = np.repeat(np.cumsum(sizes) - sizes, sizes)
-    size = np.repeat(sizes, sizes)
-    local = np.arange(len(points)) - starts
-    before = points[starts + (local - STRAIGHT_SPAN) % size]
-    after = points[starts + (local + STRAIGHT_SPAN) % size]
-    chord = after - before
-    norm = np.hypot(chord[:, 0], chord[:, 1])
-    offset = points - before
-    deviation = np.abs(chord[:, 0] * offset[:, 1] - chord[:, 1] * offset[:, 0])
-    # A short chord means the trace turns back (the end of an open stroke): curved.
-    # Contours too short for a chord are never straight.
-    on_line = ((size > 2 * STRAIGHT_SPAN) & (norm > STRAIGHT_SPAN)
-               & (deviation <= STRAIGHT_TOLERANCE * np.maximum(norm, 1)))
-    return float(on_line.sum()), float(len(points)), lengths
+    if not contours:
+        return 0.0, 0.0, []
+    sizes = np.array([len(c) for c in contours], dtype=np.intp)
+    points = np.concatenate(contours).reshape(-1, 2)
+    straight, total, lengths = _straightness(points, sizes)
+    return straight, total, lengths.tolist()
+
+
+# Contours are many and short: one compiled pass (numba) over all their points.
+@njit(cache=True, nogil=True)
+def _straightness(points, sizes):
+    """Straight points, points and lengths of the closed contours of at least 5 px.
+
+    ``points`` holds the contours one after the other, ``sizes`` their point counts.
+    A contour's points before and after a point wrap around (the contours are closed).
+    """
+    straight = total = 0
+    lengths = []
+    start = 0
+    for size in sizes:
+        # cv2.arcLength, closed: float32 steps summed in float64. An open edge chain is
+        # traced forth and back: half the closed length is its length.
+        length = 0.0
+        for k in range(size):
+            p, q = points[start + k - 1 if k else start + size - 1], points[start + k]
+            length += np.sqrt(np.float32((q[0] - p[0]) ** 2 + (q[1] - p[1]) ** 2))
+        length /= 2.0
+        if length >= 5:
+            lengths.append(length)
+            total += size
+            # Contours too short for a chord are never straight.
+            if size > 2 * STRAIGHT_SPAN:
+                for k in range(size):
+                    before = points[start + (k - STRAIGHT_SPAN) % size]
+                    after = points[start + (k + STRAIGHT_SPAN) % size]
+                    here = points[start + k]
+                    cx, cy = float(after[0] - before[0]), float(after[1] - before[1])
+                    norm = np.hypot(cx, cy)
+                    deviation = abs(cx * (here[1] - before[1]) - cy * (here[0] - before[0]))
+                    # A short chord means the trace turns back (an open stroke's end).
+                    if norm > STRAIGHT_SPAN and deviation <= STRAIGHT_TOLERANCE * max(norm, 1.0):
+                        straight += 1
+        start += size
+    return float(straight), float(total), np.array(lengths)
