@@ -6,6 +6,7 @@ strands and screentone spread the histogram over edges, corners and spots.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from numba import njit
 
@@ -46,7 +47,8 @@ def lbp_codes(grey):
     """
     # Two pixels of padding: every neighbour reads its four bilinear corners, the
     # unused ones with weight 0 (which leaves the sum unchanged).
-    padded = np.pad(np.asarray(grey, dtype=np.float64), R + 1, mode="edge")
+    padded = cv2.copyMakeBorder(np.asarray(grey, dtype=np.float64), R + 1, R + 1, R + 1, R + 1,
+                                cv2.BORDER_REPLICATE)
     return _lbp(padded, _OFFSETS, _WEIGHTS, _CODE_OF_PATTERN)
 
 
@@ -92,19 +94,25 @@ def _lbp(padded, offsets, weights, table):
     pad = R + 1
     h, w = padded.shape[0] - 2 * pad, padded.shape[1] - 2 * pad
     codes = np.empty((h, w), dtype=np.intp)
+    patterns = np.empty(w, dtype=np.intp)
     for r in range(h):
+        centre = padded[r + pad, pad:pad + w]
+        patterns[:] = 0
+        # Neighbour by neighbour along the row: the inner loop is plain arithmetic on
+        # contiguous memory, which the compiler vectorises.
+        for i in range(P):
+            top, left = r + pad + offsets[i, 0], pad + offsets[i, 1]
+            above, below = padded[top], padded[top + 1]
+            w00, w01, w10, w11 = weights[i, 0], weights[i, 1], weights[i, 2], weights[i, 3]
+            bit = 1 << i
+            for c in range(w):
+                x = left + c
+                value = (w00 * above[x] + w01 * above[x + 1]
+                         + w10 * below[x] + w11 * below[x + 1])
+                if value - centre[c] >= -1e-6:
+                    patterns[c] |= bit
         for c in range(w):
-            centre = padded[r + pad, c + pad]
-            pattern = 0
-            for i in range(P):
-                top, left = r + pad + offsets[i, 0], c + pad + offsets[i, 1]
-                value = (weights[i, 0] * padded[top, left]
-                         + weights[i, 1] * padded[top, left + 1]
-                         + weights[i, 2] * padded[top + 1, left]
-                         + weights[i, 3] * padded[top + 1, left + 1])
-                if value - centre >= -1e-6:
-                    pattern |= 1 << i
-            codes[r, c] = table[pattern]
+            codes[r, c] = table[patterns[c]]
     return codes
 
 
