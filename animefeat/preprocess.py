@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+from numba import njit
 
 from .io import load_image
 
@@ -188,23 +189,54 @@ def _near_mask(image, colour, tolerance):
     return cv2.inRange(image, low, high)
 
 
+@njit(cache=True, nogil=True)
 def _border_run(lines, tolerance):
     """How many of ``lines`` (shape (n, length, 3)), from the first, are flat.
 
     A line is flat when at least ``_FLAT_SHARE`` of its pixels lie within
-    ``tolerance`` of the first line's median colour.
+    ``tolerance`` of the first line's median colour (as :func:`_near_mask` tests).
+    Compiled (numba): borders are usually a few lines deep, and this stops at the
+    first line that is not flat.
     """
-    colour = np.median(lines[0], axis=0)
-    # Borders are usually a few lines deep: test them in growing chunks from the edge
-    # rather than the whole image.
-    start, step = 0, 8
-    while start < len(lines):
-        near = _near_mask(np.ascontiguousarray(lines[start:start + step]), colour, tolerance)
-        stop = np.flatnonzero(np.count_nonzero(near, axis=1) / near.shape[1] < _FLAT_SHARE)
-        if stop.size:
-            return start + int(stop[0])
-        start, step = start + step, 2 * step
-    return len(lines)
+    n, length = lines.shape[0], lines.shape[1]
+    low = np.empty(3)
+    high = np.empty(3)
+    for c in range(3):
+        median = _median_uint8(lines[0, :, c])
+        low[c] = min(max(np.ceil(median - tolerance), 0.0), 255.0)
+        high[c] = min(max(np.floor(median + tolerance), 0.0), 255.0)
+    for k in range(n):
+        near = 0
+        for i in range(length):
+            inside = True
+            for c in range(3):
+                v = lines[k, i, c]
+                if v < low[c] or v > high[c]:
+                    inside = False
+                    break
+            near += inside
+        if near / length < _FLAT_SHARE:
+            return k
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _median_uint8(values):
+    """``np.median`` of uint8 values, from their histogram."""
+    counts = np.zeros(256, dtype=np.intp)
+    for v in values:
+        counts[v] += 1
+    n = len(values)
+    lower = upper = -1
+    seen = 0
+    for v in range(256):
+        seen += counts[v]
+        if lower < 0 and seen > (n - 1) // 2:
+            lower = v
+        if seen > n // 2:
+            upper = v
+            break
+    return (lower + upper) / 2.0
 
 
 def _page_colour(rgb, crop):
