@@ -1,5 +1,7 @@
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 from synth import anime, cartoon, encode, photo
@@ -192,3 +194,27 @@ def test_scikit_learn_fallback_answers_as_the_flat_copy(tiny):
     assert slow.probabilities["anime"] == pytest.approx(fast.probabilities["anime"], abs=1e-12)
     assert slow.drawing_probability == pytest.approx(fast.drawing_probability, abs=1e-12)
     assert [c.feature for c in slow.explanation] == [c.feature for c in fast.explanation]
+
+
+def test_warm_up_compiles_every_kernel(tiny_model_path):
+    # In a fresh process: other tests must not have compiled the kernels already.
+    script = f"""
+import importlib, pkgutil
+from numba.core.dispatcher import Dispatcher
+import animefeat, animefeat.features
+model = animefeat.load_model({str(tiny_model_path)!r})
+model.warm_up()
+names = [m.name for m in pkgutil.walk_packages(animefeat.__path__, "animefeat.")
+         if m.name != "animefeat.__main__"]
+kernels = [(n, k) for n in names for k, v in vars(importlib.import_module(n)).items()
+           if isinstance(v, Dispatcher)]
+kernels = {{f"{{n}}.{{k}}": getattr(importlib.import_module(n), k) for n, k in kernels}}
+# Helpers called only from other kernels are compiled into them, not on their own.
+helpers = {{name for name in kernels for other in kernels.values()
+           if name.rsplit(".", 1)[1] in other.py_func.__code__.co_names}}
+idle = [name for name, k in kernels.items() if name not in helpers and not k.signatures]
+print(len(kernels), idle)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True).stdout.split(maxsplit=1)
+    assert int(out[0]) >= 8 and out[1].strip() == "[]"

@@ -13,6 +13,9 @@ Config keys (all optional):
     Largest request body in bytes (default 16 MB); larger gets 413.
 ``IMAGE_LIMITS``
     :class:`animefeat.Limits` for decoding (pixels, frames, shape).
+``WARM_UP``
+    Classify a synthetic drawing when the app is created (default True), so that
+    the first request does not wait for the compiled feature code to load.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "IMAGE_LIMITS": Limits(),
     "JSON_SORT_KEYS": False,
+    "WARM_UP": True,
 }
 
 
@@ -48,6 +52,9 @@ def create_app(config=None):
     app.config.update({k: v for k, v in (config or {}).items() if v is not None})
     if app.config.get("MODEL") is None:
         app.config["MODEL"] = load_model(app.config["MODEL_PATH"])
+    if app.config["WARM_UP"]:
+        # Compiled feature code loads on first use: pay for it now, not in a request.
+        app.config["MODEL"].warm_up()
     # Byte limits of the decoder follow the upload limit, so both say the same thing.
     limits = app.config["IMAGE_LIMITS"]
     if limits.max_bytes > app.config["MAX_CONTENT_LENGTH"]:

@@ -56,9 +56,11 @@ def line_mask(image, *, contrast=LINE_CONTRAST, closing_size=CLOSING_SIZE):
     key = ("lines", contrast, closing_size)
     if key not in work.cache:
         disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (closing_size, closing_size))
-        # Pad with white so strokes touching the border are still closed over.
-        padded = cv2.copyMakeBorder(work.grey, closing_size, closing_size, closing_size,
-                                    closing_size, cv2.BORDER_CONSTANT, value=1.0)
+        # Pad with white so strokes touching the border are still closed over. float32:
+        # OpenCV's morphology is three times faster than on float64, and grey levels
+        # need no more than float32's 1e-7.
+        padded = cv2.copyMakeBorder(work.grey.astype(np.float32), closing_size, closing_size,
+                                    closing_size, closing_size, cv2.BORDER_CONSTANT, value=1.0)
         closed = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, disk)
         closed = closed[closing_size:-closing_size, closing_size:-closing_size]
         depth = closed - work.grey
