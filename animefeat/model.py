@@ -52,8 +52,8 @@ MODEL_FORMAT = 1
 #: Bumped whenever a feature's definition changes, so old models are refused.
 #: 2: median cut of our own on the foreground (regions), border trimming against the
 #: outermost line's colour, LBP without skimage (ties within 1e-6), face detection on
-#: the 128-px working copy. 3: faces of at least 32 px; reduced JPEG decode keeps the
-#: long side (not the short one) >= 256 px.
+#: the 128-px working copy. 3: faces of at least 32 px; line closing in float32;
+#: reduced JPEG decode keeps the long side (not the short one) >= 256 px.
 FEATURES_VERSION = 3
 LABELS = ("cartoon", "anime")  # class 0, class 1
 
@@ -213,8 +213,8 @@ class AnimefeatModel:
         """The two boosters as flat copies (see :mod:`animefeat._trees`).
 
         scikit-learn walks 600 trees one Python call at a time; the flat copy walks
-        them at once and gives the same probabilities (tested), about 10x faster for
-        one image. A model of another shape than animefeat trains keeps scikit-learn.
+        them in one compiled loop and gives the same probabilities (tested).
+        A model of another shape than animefeat trains keeps scikit-learn.
         """
         return tuple(compile_calibrated(est) or _SklearnBooster(est)
                      for est in (self.classifier.named_steps["model"], self.drawing))
