@@ -182,11 +182,20 @@ def _near_mask(image, colour, tolerance):
     near : ndarray of shape (H, W), uint8
         255 where near, 0 elsewhere.
     """
-    colour = np.asarray(colour, dtype=np.float64)
     # cv2.inRange compares uint8 directly: no int16 copy of the image.
-    low = np.clip(np.ceil(colour - tolerance), 0, 255)
-    high = np.clip(np.floor(colour + tolerance), 0, 255)
+    low, high = _near_bounds(np.asarray(colour, dtype=np.float64), float(tolerance))
     return cv2.inRange(image, low, high)
+
+
+@njit(cache=True, nogil=True)
+def _near_bounds(colour, tolerance):
+    """Per channel, the lowest and highest uint8 value within ``tolerance`` of ``colour``."""
+    low = np.empty(3)
+    high = np.empty(3)
+    for c in range(3):
+        low[c] = min(max(np.ceil(colour[c] - tolerance), 0.0), 255.0)
+        high[c] = min(max(np.floor(colour[c] + tolerance), 0.0), 255.0)
+    return low, high
 
 
 @njit(cache=True, nogil=True)
@@ -199,12 +208,10 @@ def _border_run(lines, tolerance):
     first line that is not flat.
     """
     n, length = lines.shape[0], lines.shape[1]
-    low = np.empty(3)
-    high = np.empty(3)
+    colour = np.empty(3)
     for c in range(3):
-        median = _median_uint8(lines[0, :, c])
-        low[c] = min(max(np.ceil(median - tolerance), 0.0), 255.0)
-        high[c] = min(max(np.floor(median + tolerance), 0.0), 255.0)
+        colour[c] = _median_uint8(lines[0, :, c])
+    low, high = _near_bounds(colour, tolerance)
     for k in range(n):
         near = 0
         for i in range(length):
