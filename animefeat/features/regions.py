@@ -76,10 +76,9 @@ def _median_cut(pixels, n_colours):
     errors = np.zeros(n_colours)
     channels = np.zeros(n_colours, dtype=np.intp)
     cuts = np.zeros(n_colours, dtype=np.intp)
-    errors[0], channels[0], cuts[0] = _box_stats(hists[0])
     means = np.zeros((n_colours, 3))
     losses = np.zeros(n_colours)  # each box's summed absolute error against its mean
-    losses[0] = _box_mean(hists[0], means[0])
+    errors[0], channels[0], cuts[0], losses[0] = _box_stats(hists[0], means[0])
     labels = np.zeros(n, dtype=np.intp)
     levels = np.zeros((n_colours, n), dtype=np.intp)
     palettes = np.zeros((n_colours, n_colours, 3))
@@ -103,8 +102,7 @@ def _median_cut(pixels, n_colours):
                         hists[n_boxes, c, pixels[i, c]] += 1
         hists[box] -= hists[n_boxes]
         for b in (box, n_boxes):
-            errors[b], channels[b], cuts[b] = _box_stats(hists[b])
-            losses[b] = _box_mean(hists[b], means[b])
+            errors[b], channels[b], cuts[b], losses[b] = _box_stats(hists[b], means[b])
         levels[n_boxes] = labels
         n_boxes += 1
         palettes[n_boxes - 1, :n_boxes] = means[:n_boxes]
@@ -113,22 +111,36 @@ def _median_cut(pixels, n_colours):
 
 
 @njit(cache=True, nogil=True)
-def _box_stats(hist):
-    """(squared error along the widest channel, that channel, its median) of one box.
+def _box_stats(hist, mean):
+    """Split statistics of one box, and its mean colour (written into ``mean``).
 
     ``hist`` is the box's histogram, shape (3, 256). Its sums are sums of integers
     below 2**53, so they are exact and the errors do not depend on the pixel order.
+
+    Returns
+    -------
+    error : float
+        Squared error along the widest channel (0 for fewer than 2 pixels).
+    channel, median : int
+        That channel and its median.
+    loss : float
+        Summed absolute channel error against the mean colour.
     """
     n = hist[0].sum()
-    if n < 2:
-        return 0.0, 0, 0
+    count = max(n, 1)
     sse = np.empty(3)
+    loss = 0.0
     for c in range(3):
         sums = squares = 0.0
         for v in range(256):
             sums += hist[c, v] * v
             squares += hist[c, v] * v * v
-        sse[c] = squares - sums * sums / n
+        sse[c] = squares - sums * sums / count
+        mean[c] = sums / count
+        for v in range(256):
+            loss += hist[c, v] * abs(v - mean[c])
+    if n < 2:
+        return 0.0, 0, 0, loss
     channel = np.argmax(sse)
     half, seen, median = (n + 1) // 2, 0, 0
     for v in range(256):
@@ -137,22 +149,7 @@ def _box_stats(hist):
             median = v
             break
     # Below 1e-6, the error is rounding: a single colour.
-    return (sse[channel] if sse[channel] > 1e-6 else 0.0), channel, median
-
-
-@njit(cache=True, nogil=True)
-def _box_mean(hist, mean):
-    """Fill ``mean`` with the box's mean colour; return its summed absolute error."""
-    count = max(hist[0].sum(), 1)
-    loss = 0.0
-    for c in range(3):
-        total = 0.0
-        for v in range(256):
-            total += hist[c, v] * v
-        mean[c] = total / count
-        for v in range(256):
-            loss += hist[c, v] * abs(v - mean[c])
-    return loss
+    return (sse[channel] if sse[channel] > 1e-6 else 0.0), channel, median, loss
 
 
 def _palette(work, n_colours):
