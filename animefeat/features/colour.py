@@ -58,10 +58,18 @@ def palette_counts(image, *, bits=BITS):
     counts : ndarray of shape (n_colours,), int64
     """
     work = as_working_copy(image)
-    q = (foreground_pixels(work) >> (8 - bits)).astype(np.intp)
-    keys = (q[:, 0] << (2 * bits)) | (q[:, 1] << bits) | q[:, 2]
-    counts = np.bincount(keys)
-    return np.sort(counts[counts > 0])[::-1]
+    return _palette_counts(foreground_pixels(work), bits)
+
+
+@njit(cache=True, nogil=True)
+def _palette_counts(pixels, bits):
+    """:func:`palette_counts` of RGB pixels, shape (n, 3) uint8, in one compiled pass."""
+    shift = 8 - bits
+    counts = np.zeros(1 << (3 * bits), dtype=np.int64)
+    for i in range(pixels.shape[0]):
+        r, g, b = np.intp(pixels[i, 0]), np.intp(pixels[i, 1]), np.intp(pixels[i, 2])
+        counts[((r >> shift) << (2 * bits)) | ((g >> shift) << bits) | (b >> shift)] += 1
+    return np.sort(counts[counts > 0])[::-1].copy()
 
 
 def colour_features(image):

@@ -104,8 +104,7 @@ def line_features(image):
     q25, q50, q75, q90 = _percentiles(widths, (25, 50, 75, 90))
 
     skeleton_u8 = skeleton.astype(np.uint8)
-    n, labels = cv2.connectedComponents(skeleton_u8, connectivity=8)
-    sizes = np.bincount(labels.ravel(), minlength=n)[1:]
+    sizes = cv2.connectedComponentsWithStats(skeleton_u8, connectivity=8)[2][1:, cv2.CC_STAT_AREA]
     long_enough = sizes >= max(work.grey.shape) / 10
     # 8-neighbours of each pixel (zero outside the image): a stroke end has one.
     neighbours = cv2.filter2D(skeleton_u8, -1, np.ones((3, 3), np.float32),

@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit
 
 from ..preprocess import as_working_copy
-from ._util import entropy_bits, grey_uint8, masked
+from ._util import entropy_bits, grey_uint8
 
 __all__ = ["NAMES", "lbp_codes", "texture_features"]
 
@@ -105,6 +105,12 @@ def _lbp(padded, offsets, weights, table):
             above, below = padded[top], padded[top + 1]
             w00, w01, w10, w11 = weights[i, 0], weights[i, 1], weights[i, 2], weights[i, 3]
             bit = 1 << i
+            if w00 == 1 and w01 == 0 and w10 == 0 and w11 == 0:
+                # A neighbour on an axis is a pixel: no interpolation (the same value).
+                for c in range(w):
+                    if above[left + c] - centre[c] >= -1e-6:
+                        patterns[c] |= bit
+                continue
             for c in range(w):
                 x = left + c
                 value = (w00 * above[x] + w01 * above[x + 1]
@@ -132,5 +138,16 @@ def texture_features(image):
     work = as_working_copy(image)
     # Integer grey: JPEG-level float noise on flat fills is not a pattern.
     codes = lbp_codes(grey_uint8(work))
-    hist = np.bincount(masked(codes, work.foreground), minlength=N_CODES).astype(np.float64)
+    hist = _foreground_counts(codes, work.foreground, N_CODES).astype(np.float64)
     return np.array([*(hist / hist.sum()), entropy_bits(hist)], dtype=np.float64)
+
+
+@njit(cache=True, nogil=True)
+def _foreground_counts(codes, foreground, n_codes):
+    """``np.bincount(codes[foreground], minlength=n_codes)`` without the masked copy."""
+    counts = np.zeros(n_codes, dtype=np.int64)
+    for r in range(codes.shape[0]):
+        for c in range(codes.shape[1]):
+            if foreground[r, c]:
+                counts[codes[r, c]] += 1
+    return counts

@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 from synth import blank, checkerboard, stripes
@@ -49,3 +50,23 @@ def test_straight_lines_are_straight_and_circles_are_not():
 def test_accepts_working_copy():
     img = stripes(width=3)
     np.testing.assert_array_equal(edges.edge_features(img), edges.edge_features(working_copy(img)))
+
+
+@pytest.mark.parametrize("degrees, expected_bin", [(0, 0), (10, 0), (12, 1), (45, 2), (90, 4),
+                                                   (170, 0), (-30, 7), (135, 6)])
+def test_orientation_bin_of_a_gradient_direction(degrees, expected_bin):
+    # Bins are centred on 0, 22.5, ... degrees and directions are taken modulo 180.
+    gx = np.full((2, 3), np.cos(np.radians(degrees)))
+    gy = np.full((2, 3), np.sin(np.radians(degrees)))
+    on_edge = np.zeros((2, 3), bool)
+    on_edge[0, :2] = True
+    hist = edges._orientations(on_edge, gx, gy)
+    assert hist[expected_bin] == 2 and hist.sum() == 2
+
+
+def test_coarse_laplacian_is_the_mean_absolute_laplacian():
+    grey = np.random.default_rng(0).integers(0, 256, (96, 128)).astype(np.uint8)
+    *_, half, quarter = edges._coarse_stats(grey)
+    small = cv2.resize(grey, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    assert half == np.abs(cv2.Laplacian(small, cv2.CV_64F)).mean() / 255.0
+    assert quarter > 0

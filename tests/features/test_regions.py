@@ -54,3 +54,28 @@ def test_median_cut_levels_refine_each_other():
         # Every fine box lies inside one coarse box.
         pairs = np.unique(np.stack([fine, coarse]), axis=1)
         assert len(np.unique(pairs[0])) == pairs.shape[1]
+
+
+def test_region_sizes_equal_scikit_image_labels():
+    import numpy as np
+    from skimage.measure import label
+
+    rng = np.random.default_rng(1)
+    foreground = rng.random((40, 50)) < 0.8
+    labels = rng.integers(0, 3, foreground.sum())
+    indices = np.full(foreground.shape, -1)
+    indices[foreground] = labels
+    expected = np.bincount(label(indices + 1, background=0, connectivity=1).ravel())[1:]
+    sizes = regions._region_sizes(foreground, labels)
+    assert sorted(sizes) == sorted(expected)
+
+
+def test_level_labels_fold_split_boxes_back():
+    import numpy as np
+
+    # Box 1 split off box 0, box 2 off box 1, box 3 off box 0.
+    labels, parents = np.array([0, 1, 2, 3, 2]), np.array([0, 0, 1, 0])
+    assert regions._level_labels(labels, parents, 1).tolist() == [0, 0, 0, 0, 0]
+    assert regions._level_labels(labels, parents, 2).tolist() == [0, 1, 1, 0, 1]
+    assert regions._level_labels(labels, parents, 3).tolist() == [0, 1, 2, 0, 2]
+    assert regions._level_labels(labels, parents, 4) is labels
