@@ -66,3 +66,30 @@ def test_percentiles_equal_numpy():
     np.testing.assert_allclose(_percentiles(values, (25, 50, 75, 90)),
                                np.percentile(values, [25, 50, 75, 90]), rtol=1e-12)
     assert _percentiles(np.array([3.0]), (25, 90)).tolist() == [3.0, 3.0]
+
+
+def test_stroke_stats_of_a_band():
+    # A 5-px band, its centre row as skeleton: 3 px from the nearest outside pixel
+    # (less near the band's ends), two ends, one stroke of 30 px.
+    mask = np.zeros((20, 40), bool)
+    mask[5:10, 5:35] = True
+    skeleton = np.zeros_like(mask)
+    skeleton[7, 5:35] = True
+    distances, endpoints, on_long = lines._stroke_stats(mask, skeleton, 10)
+    assert distances.dtype == np.float32
+    assert distances.tolist() == [min(3, c - 4, 35 - c) for c in range(5, 35)]
+    assert endpoints == 2 and on_long == 30
+    assert lines._stroke_stats(mask, skeleton, 31)[2] == 0
+
+
+def test_stroke_distance_ignores_the_image_border_like_opencv():
+    import cv2
+
+    mask = np.ones((9, 9), bool)
+    mask[8, 8] = False
+    skeleton = np.zeros_like(mask)
+    skeleton[0, 0] = skeleton[4, 6] = True
+    expected = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    distances, _, _ = lines._stroke_stats(mask, skeleton, 1)
+    assert distances.tolist() == expected[skeleton].tolist()
+    assert distances[0] == np.float32(np.sqrt(128))
