@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit
 
 from ..preprocess import as_working_copy
-from ._util import entropy_bits, gradients, grey_uint8, masked, safe_ratio
+from ._util import entropy_bits, gradients, grey_uint8, safe_ratio
 
 __all__ = ["NAMES", "edge_features"]
 
@@ -78,7 +78,7 @@ def edge_features(image):
     fg = work.foreground
     area = fg.sum()
     on_edge = edges & fg
-    hist = _orientations(on_edge, *gradients(work)[:2])
+    hist, gradient_sum = _orientations(on_edge, fg, *gradients(work))
     n_edge = hist.sum()
     orientation = hist / n_edge if n_edge else np.full(N_ORIENTATIONS, np.nan)
 
@@ -86,7 +86,7 @@ def edge_features(image):
     side = max(work.grey.shape)
     return np.array([
         safe_ratio(n_edge, area),
-        float(masked(gradients(work)[2], fg).mean()) if area else 0.0,
+        gradient_sum / area if area else 0.0,
         *orientation,
         entropy_bits(hist),
         safe_ratio(straight, total),
@@ -96,19 +96,30 @@ def edge_features(image):
     ], dtype=np.float64)
 
 
-# One compiled pass (numba): angles only where they are used, on edge pixels.
+# One compiled pass (numba); angles only where they are used, on edge pixels.
 @njit(cache=True, nogil=True)
-def _orientations(on_edge, gx, gy):
-    """Edge pixels by gradient direction modulo 180 degrees, shape (N_ORIENTATIONS,)
-    float64, in bins centred on 0, 22.5, ... degrees."""
+def _orientations(on_edge, foreground, gx, gy, magnitude):
+    """Orientation histogram of the edge pixels, and the gradient magnitude summed over
+    the foreground.
+
+    Returns
+    -------
+    hist : ndarray of shape (N_ORIENTATIONS,), float64
+        Edge pixels by gradient direction modulo 180 degrees, in bins centred on
+        0, 22.5, ... degrees.
+    gradient_sum : float
+    """
     hist = np.zeros(N_ORIENTATIONS)
+    gradient_sum = 0.0
     width = 180.0 / N_ORIENTATIONS
     for r in range(on_edge.shape[0]):
         for c in range(on_edge.shape[1]):
+            if foreground[r, c]:
+                gradient_sum += magnitude[r, c]
             if on_edge[r, c]:
                 angle = np.degrees(np.arctan2(gy[r, c], gx[r, c])) % 180.0
                 hist[int((angle + width / 2) // width) % N_ORIENTATIONS] += 1
-    return hist
+    return hist, gradient_sum
 
 
 def _coarse_stats(grey):

@@ -19,17 +19,15 @@ from ._util import grey_uint8
 
 __all__ = ["NAMES", "detect_face", "face_features"]
 
-# Detection runs on the working copy itself with a coarse pyramid (step 1.2), for faces
-# of at least 32 px (a quarter of the long side). The face family barely moves the
-# style decision, but the photo check needs it (a selfie has a face). Photos it
-# flagged at 2% of drawings, on the training data, with 24-px faces: 97.9%; 98.3% with
-# a 1.1 step (twice the time); 98.7% on a 2x up-scaled copy (about five times the
-# time); 95.8% without the face family. 32-px faces found the same largest face on
-# 299 of 300 dataset images as 24-px ones, in 60% of the time (the smallest scales
-# have the most windows).
-DETECT_SIDE = 128
-SCALE_FACTOR = 1.2
-MIN_FACE = 32
+# Detection runs on a 96-px copy of the working copy with a coarse pyramid (step 1.3),
+# for faces of at least 24 px (a quarter of the long side). The face family barely
+# moves the style decision, but the photo check needs it (a selfie has a face): it
+# flagged 95.8% of photos at 2% of drawings without the face family, 97.9% with it,
+# both on the 128-px copy (step 1.2, 32-px faces) and on this one, which takes a third
+# of the detector's time (experiments/01 on the training data).
+DETECT_SIDE = 96
+SCALE_FACTOR = 1.3
+MIN_FACE = 24
 
 NAMES = (
     "found",
@@ -76,17 +74,19 @@ def detect_face(image):
         return work.cache["face"]
     grey = grey_uint8(work)
     factor = DETECT_SIDE / max(grey.shape)
-    big = grey if factor == 1 else cv2.resize(grey, None, fx=factor, fy=factor,
-                                              interpolation=cv2.INTER_LINEAR)
-    big = cv2.equalizeHist(big)
+    # Area averaging when shrinking (the working copy is larger), linear when growing.
+    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+    view = grey if factor == 1 else cv2.resize(grey, None, fx=factor, fy=factor,
+                                               interpolation=interpolation)
+    view = cv2.equalizeHist(view)
     face_cascade, eye_cascade = _cascades()
-    faces = face_cascade.detectMultiScale(big, scaleFactor=SCALE_FACTOR, minNeighbors=3,
+    faces = face_cascade.detectMultiScale(view, scaleFactor=SCALE_FACTOR, minNeighbors=3,
                                           minSize=(MIN_FACE, MIN_FACE))
     result = (None, [])
     if len(faces):
         x, y, w, h = max(faces, key=lambda f: f[2] * f[3])
         # Eyes sit in the upper part of the face box.
-        roi = big[y:y + int(h * 0.65), x:x + w]
+        roi = view[y:y + int(h * 0.65), x:x + w]
         eyes = eye_cascade.detectMultiScale(roi, scaleFactor=1.1, minNeighbors=3,
                                             minSize=(max(8, w // 10), max(8, w // 10)))
         eyes = sorted(eyes, key=lambda e: e[2] * e[3], reverse=True)[:2]

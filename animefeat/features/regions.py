@@ -262,9 +262,7 @@ def region_features(image):
     sizes = _region_sizes(work.foreground, _palette(work, N_PAINTS)[0])
     speck = sizes < SPECK_SHARE * area
     large = sizes >= LARGE_SHARE * area
-    r, g, b = foreground_pixels(work).astype(np.float64).T
-    rg, yb = r - g, 0.5 * (r + g) - b
-    colourfulness = np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())
+    colourfulness = _colourfulness(foreground_pixels(work))
     return np.array([
         *residuals,
         1000.0 * safe_ratio((~speck).sum(), area),
@@ -320,3 +318,26 @@ def _region_sizes(foreground, labels):
                     top += 1
         sizes.append(size)
     return np.array(sizes, dtype=np.int64)
+
+
+@njit(cache=True, nogil=True)
+def _colourfulness(pixels):
+    """Hasler and Süsstrunk's colourfulness of RGB pixels, shape (n, 3) uint8.
+
+    ``rg = r - g`` and ``2 yb = r + g - 2 b`` are integers, so their sums and sums of
+    squares are exact: one pass gives the moments (NaN without pixels).
+    """
+    n = pixels.shape[0]
+    if n == 0:
+        return np.nan
+    s_rg = q_rg = s_yb = q_yb = 0
+    for i in range(n):
+        r, g, b = np.int64(pixels[i, 0]), np.int64(pixels[i, 1]), np.int64(pixels[i, 2])
+        rg, yb2 = r - g, r + g - 2 * b
+        s_rg += rg
+        q_rg += rg * rg
+        s_yb += yb2
+        q_yb += yb2 * yb2
+    std_rg = np.sqrt((n * q_rg - s_rg * s_rg) / (n * n))
+    std_yb = 0.5 * np.sqrt((n * q_yb - s_yb * s_yb) / (n * n))
+    return np.hypot(std_rg, std_yb) + 0.3 * np.hypot(s_rg / n, 0.5 * s_yb / n)

@@ -60,8 +60,10 @@ def test_orientation_bin_of_a_gradient_direction(degrees, expected_bin):
     gy = np.full((2, 3), np.sin(np.radians(degrees)))
     on_edge = np.zeros((2, 3), bool)
     on_edge[0, :2] = True
-    hist = edges._orientations(on_edge, gx, gy)
+    magnitude = np.arange(6.0).reshape(2, 3)
+    hist, gradient_sum = edges._orientations(on_edge, ~on_edge, gx, gy, magnitude)
     assert hist[expected_bin] == 2 and hist.sum() == 2
+    assert gradient_sum == 2 + 3 + 4 + 5  # over the foreground only
 
 
 def test_coarse_laplacian_is_the_mean_absolute_laplacian():

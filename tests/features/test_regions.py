@@ -79,3 +79,13 @@ def test_level_labels_fold_split_boxes_back():
     assert regions._level_labels(labels, parents, 2).tolist() == [0, 1, 1, 0, 1]
     assert regions._level_labels(labels, parents, 3).tolist() == [0, 1, 2, 0, 2]
     assert regions._level_labels(labels, parents, 4) is labels
+
+
+def test_colourfulness_equals_the_two_pass_formula():
+    import numpy as np
+
+    pixels = np.random.default_rng(2).integers(0, 256, (5000, 3)).astype(np.uint8)
+    r, g, b = pixels.astype(np.float64).T
+    rg, yb = r - g, 0.5 * (r + g) - b
+    expected = np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())
+    assert regions._colourfulness(pixels) == pytest.approx(expected, rel=1e-12)
