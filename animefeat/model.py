@@ -55,8 +55,9 @@ MODEL_FORMAT = 1
 #: the 128-px working copy. 3: faces of at least 32 px; line closing in float32;
 #: reduced JPEG decode keeps the long side (not the short one) >= 256 px. 4: faces
 #: detected on a 96-px copy (24-px faces, step 1.3); colourfulness from exact integer
-#: moments and the mean gradient summed in one pass (last-digit changes).
-FEATURES_VERSION = 4
+#: moments and the mean gradient summed in one pass (last-digit changes). 5: eyes at most
+#: half the face's width.
+FEATURES_VERSION = 5
 LABELS = ("cartoon", "anime")  # class 0, class 1
 
 # Every type a model file may contain. Anything else, e.g. a function smuggled in,

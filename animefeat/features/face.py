@@ -85,10 +85,14 @@ def detect_face(image):
     result = (None, [])
     if len(faces):
         x, y, w, h = max(faces, key=lambda f: f[2] * f[3])
-        # Eyes sit in the upper part of the face box.
+        # Eyes sit in the upper part of the face box and are at most half its width
+        # (even anime eyes): the larger scales, which cost a third of the eye search,
+        # would only find false eyes.
         roi = view[y:y + int(h * 0.65), x:x + w]
+        smallest, largest = max(8, w // 10), max(8, w // 2)
         eyes = eye_cascade.detectMultiScale(roi, scaleFactor=1.1, minNeighbors=3,
-                                            minSize=(max(8, w // 10), max(8, w // 10)))
+                                            minSize=(smallest, smallest),
+                                            maxSize=(largest, largest))
         eyes = sorted(eyes, key=lambda e: e[2] * e[3], reverse=True)[:2]
         eyes = sorted(((ex + x, ey + y, ew, eh) for ex, ey, ew, eh in eyes), key=lambda e: e[0])
         result = (tuple(float(v) / factor for v in (x, y, w, h)),
