@@ -26,6 +26,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import io
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import cv2
 import matplotlib
@@ -33,7 +34,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import RESULTS, save_figure, write_json
+from _common import DEFAULT_DATA, RESULTS, save_figure, write_json
 from PIL import Image
 from threadpoolctl import threadpool_limits
 
@@ -84,6 +85,10 @@ def main():
     p.add_argument("--out", default=str(RESULTS))
     p.add_argument("--images", type=int, default=3000,
                    help="folder size for the throughput run")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                   help="labelled folder whose own images are also timed (skipped if absent)")
+    p.add_argument("--per-group", type=int, default=20,
+                   help="images per source and label for the real-image timing")
     p.add_argument("--memory-images", type=int, default=0,
                    help="also classify a folder this big at -j 2 (hard links to 50 JPEGs) "
                         "and sample the memory of all its processes (Linux)")
@@ -131,8 +136,7 @@ def main():
                 print(f"{fmt:4} {side:5}px floor {row['floor_cv2_imdecode']:7.2f} ms  "
                       f"classify {row['classify_end_to_end']:7.2f} ms  "
                       f"ratio {row['ratio_end_to_end_over_floor']:.1f}", flush=True)
-    from pathlib import Path
-
+        real = real_images(args.data, model, args.per_group, cnn)
     out = Path(args.out)
     write_json(out, "05_benchmark", {"unit": "milliseconds, median, one core",
                                      "model_families": list(model.families or FAMILIES),
@@ -140,10 +144,56 @@ def main():
                                      # skops imports PyTorch, when installed, as it loads a
                                      # model: about 1.5 s more on every process start.
                                      "torch_installed": cnn is not None,
-                                     "rows": rows, "throughput": throughput(args.images),
+                                     "rows": rows, "real_images": real,
+                                     "throughput": throughput(args.images),
                                      "memory": memory(args.memory_images)},
                started)
     plot(rows, out, model.families or list(FAMILIES))
+
+
+def real_images(folder, model, per_group, cnn, repeats=7):
+    """``classify`` on the labelled folder's own files, against their decode floor.
+
+    The synthetic drawings above have flat fills, on which the face cascade rejects
+    most windows at once; real images (and faces, whose eyes are then searched) cost
+    more. For every source and label, ``per_group`` files spread over the manifest:
+    the median over images of each image's median time.
+    """
+    if not Path(folder, "manifest.csv").is_file():
+        print(f"no labelled folder at {folder}: real images not timed")
+        return None
+    from animefeat.data import read_dataset
+    from animefeat.features import face
+
+    dataset = read_dataset(folder)
+    groups = {}
+    for path, source, label in zip(dataset.paths, dataset.sources, dataset.labels):
+        groups.setdefault(f"{source}/{label}", []).append(path)
+    out = {}
+    for name, paths in sorted(groups.items()):
+        picked = paths[::max(1, len(paths) // per_group)][:per_group]
+        rows = {"floor": [], "classify": [], "family.face": [], "cnn": [], "faces_found": 0,
+                "long_side": []}
+        for path in picked:
+            data = Path(path).read_bytes()
+            work = working_copy(af.load_image(data, max_side=2 * WORK_SIDE))
+            rows["faces_found"] += face.detect_face(work)[0] is not None
+            rows["long_side"].append(max(af.load_image(data).shape[:2]))
+            rows["floor"].append(timeit(lambda d=data: cv2.imdecode(
+                np.frombuffer(d, np.uint8), cv2.IMREAD_COLOR), repeats))
+            rows["classify"].append(timeit(lambda d=data: af.classify(d, model=model), repeats))
+            rows["family.face"].append(timeit(
+                lambda w=work: face.face_features(replace(w, cache={})), repeats))
+            if cnn is not None:
+                rows["cnn"].append(timeit(lambda d=data: cnn(d), repeats))
+        out[name] = {"images": len(picked), "faces_found": rows["faces_found"],
+                     "long_side_median": float(np.median(rows["long_side"])),
+                     **{k: float(np.median(rows[k])) for k in
+                        ("floor", "classify", "family.face", "cnn") if rows[k]},
+                     "ratio_median": float(np.median(np.array(rows["classify"])
+                                                     / np.array(rows["floor"])))}
+        print(f"{name:20} {out[name]}", flush=True)
+    return out
 
 
 def _cnn():
@@ -171,7 +221,6 @@ def throughput(n_images):
     """
     import subprocess
     import tempfile
-    from pathlib import Path
 
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -221,7 +270,6 @@ def memory(n_images):
         return None
     import subprocess
     import tempfile
-    from pathlib import Path
 
     with tempfile.TemporaryDirectory() as tmp:
         sources = []

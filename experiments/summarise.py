@@ -111,6 +111,20 @@ def table():
         lines += ["", "Stages at 512 px (JPEG), ms (each family with its own intermediates, "
                   "so they add up to more than the features column): "
                   + ", ".join(f"{k.replace('family.', '')} {r[k]:.2f}" for k in stages) + "."]
+        real = bm.get("real_images")
+        if real:
+            cnn_real = all("cnn" in g for g in real.values())
+            lines += ["", "On the labelled folder's own files (the synthetic drawings above have "
+                      "flat fills, on which the face cascade gives up early), medians over "
+                      "images, ms:", "",
+                      "| source/label | images | long side | faces found | floor | classify | "
+                      "end-to-end / floor | face family |" + (" CNN peer |" if cnn_real else ""),
+                      "|---|---|---|---|---|---|---|---|" + ("---|" if cnn_real else "")]
+            for name, g in real.items():
+                lines.append(f"| {name} | {g['images']} | {g['long_side_median']:.0f} | "
+                             f"{g['faces_found']} | {g['floor']:.2f} | {g['classify']:.1f} | "
+                             f"{g['ratio_median']:.0f} | {g['family.face']:.2f} |"
+                             + (f" {g['cnn']:.1f} |" if cnn_real else ""))
         tp = bm.get("throughput")
         if tp:
             def rate(j):
