@@ -273,7 +273,7 @@ def region_features(image):
     ], dtype=np.float64)
 
 
-# Flood fill in one compiled pass (numba); skimage's label with a bincount took 5x longer.
+# Flood fill in one compiled pass (numba); skimage's label with a bincount took 1.5x longer.
 @njit(cache=True, nogil=True)
 def _region_sizes(foreground, labels):
     """Pixel counts of the 4-connected regions of one label, over the foreground.
@@ -290,34 +290,47 @@ def _region_sizes(foreground, labels):
         In the order the regions are first met, row by row.
     """
     h, w = foreground.shape
-    grid = np.full(h * w, -1, dtype=np.intp)
+    n = h * w
+    grid = np.full(n, -1, dtype=np.intp)  # each pixel's label; -1: background or counted
+    flat = foreground.ravel()
     k = 0
-    for i in range(h * w):
-        if foreground.flat[i]:
+    for i in range(n):
+        if flat[i]:
             grid[i] = labels[k]
             k += 1
-    seen = np.zeros(h * w, dtype=np.bool_)
-    stack = np.empty(h * w, dtype=np.intp)
-    sizes = []
-    for start in range(h * w):
-        if grid[start] < 0 or seen[start]:
-            continue
+    stack = np.empty(n, dtype=np.intp)
+    sizes = np.empty(n, dtype=np.int64)
+    n_regions = 0
+    for start in range(n):
         value = grid[start]
-        seen[start] = True
+        if value < 0:
+            continue
+        grid[start] = -1
         stack[0], top, size = start, 1, 0
         while top:
             top -= 1
             p = stack[top]
             size += 1
-            r, c = p // w, p % w
-            for q, inside in ((p - w, r > 0), (p + w, r < h - 1), (p - 1, c > 0),
-                              (p + 1, c < w - 1)):
-                if inside and not seen[q] and grid[q] == value:
-                    seen[q] = True
-                    stack[top] = q
-                    top += 1
-        sizes.append(size)
-    return np.array(sizes, dtype=np.int64)
+            c = p % w
+            if p >= w and grid[p - w] == value:
+                grid[p - w] = -1
+                stack[top] = p - w
+                top += 1
+            if p + w < n and grid[p + w] == value:
+                grid[p + w] = -1
+                stack[top] = p + w
+                top += 1
+            if c > 0 and grid[p - 1] == value:
+                grid[p - 1] = -1
+                stack[top] = p - 1
+                top += 1
+            if c < w - 1 and grid[p + 1] == value:
+                grid[p + 1] = -1
+                stack[top] = p + 1
+                top += 1
+        sizes[n_regions] = size
+        n_regions += 1
+    return sizes[:n_regions].copy()
 
 
 @njit(cache=True, nogil=True)
