@@ -15,18 +15,20 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import Data, parser, save_figure, shipped_families, shipped_params, write_json
+from _common import (
+    Data,
+    parser,
+    photo_check,
+    save_figure,
+    shipped_families,
+    shipped_params,
+    write_json,
+)
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_curve
 
-from animefeat.model import DRAWING_PARAMS, calibrated_booster
-from animefeat.training import (
-    cross_validate,
-    drawing_check_metrics,
-    drawing_threshold,
-    leave_one_source_out,
-    metrics,
-)
+from animefeat.model import calibrated_booster
+from animefeat.training import cross_validate, leave_one_source_out, metrics
 
 
 def main():
@@ -41,16 +43,13 @@ def main():
     d = data.drawings
     cv = cross_validate(data.table, data.y, make=make, groups=data.groups, mask=d, seed=seed)
     loso = leave_one_source_out(data.table, data.y, make=make, seed=seed, mask=d)
-    draw = cross_validate(data.table, data.y_drawing, groups=data.groups, seed=seed,
-                          make=lambda: calibrated_booster(DRAWING_PARAMS, seed=seed))
-    threshold = drawing_threshold(data.y_drawing, draw)
     report = {
         "protocol": "grouped (near-duplicate) stratified (source x label) 5-fold CV; "
                     "leave-one-source-out; shipped hyperparameters",
         "params": params,
         "cv": metrics(data.y[d], cv[d], data.sources[d]),
         "leave_one_source_out": metrics(data.y[d], loso[d], data.sources[d]),
-        "drawing_check": drawing_check_metrics(data.y_drawing, draw, data.sources, threshold),
+        "drawing_check": photo_check(data, data.table, seed),
     }
     write_json(args.out, "01_evaluate", report, started)
     plot(data, cv, loso, args.out)

@@ -2,8 +2,9 @@
 permutation importance per family.
 
 For each family: accuracy (grouped CV and leave-one-source-out) with only that family,
-and with every family but it; and the drop in CV accuracy when the family's columns are
-permuted together in the test folds (permutation importance per family).
+and with every family but it; the photo check (photos flagged at 2% of drawings,
+out-of-fold) with every family but it; and the drop in CV accuracy when the family's
+columns are permuted together in the test folds (permutation importance per family).
 
     python experiments/02_ablation.py [--data DIR] [--jobs 2]
 """
@@ -15,7 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import Data, parser, save_figure, shipped_params, subset, write_json
+from _common import Data, parser, photo_check, save_figure, shipped_params, subset, write_json
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from animefeat.features import FAMILIES, feature_names
@@ -44,14 +45,17 @@ def main():
 
     rows = {}
     full_cv, full_lo = score(data, data.table, make, seed)
-    rows["all"] = {"cv": full_cv, "loso": full_lo}
+    rows["all"] = {"cv": full_cv, "loso": full_lo,
+                   "photo_check": photo_check(data, data.table, seed)}
     for family in FAMILIES:
         only = np.flatnonzero(family_of == family)
         without = np.flatnonzero(family_of != family)
         cv_only, lo_only = score(data, subset(data.table, only), make, seed)
         cv_wo, lo_wo = score(data, subset(data.table, without), make, seed)
         rows[family] = {"only": {"cv": cv_only, "loso": lo_only},
-                        "without": {"cv": cv_wo, "loso": lo_wo},
+                        "without": {"cv": cv_wo, "loso": lo_wo,
+                                    "photo_check": photo_check(data, subset(data.table, without),
+                                                               seed)},
                         "n_features": len(only)}
         print(family, {s: round(v["accuracy"], 3) for s, v in cv_only.items()}, flush=True)
 

@@ -74,7 +74,15 @@ def table():
             lines.append(f"| {fam} | {row['n_features']} | " + " | ".join(cells) + " |")
         allrow = " | ".join(f"{pct(ab['families']['all']['cv'][s]['accuracy'])} | | "
                             for s in sources)
-        lines += [f"| all | | {allrow}|", "", "![ablation](results/02_ablation.png)", ""]
+        lines += [f"| all | | {allrow}|"]
+        if "photo_check" in ab["families"]["all"]:
+            flagged = ", ".join(
+                f"without {fam} {pct(row['without']['photo_check']['photos_flagged'])}"
+                for fam, row in ab["families"].items() if fam != "all")
+            lines += ["", "Photo check (photos flagged at 2% of drawings, out-of-fold): all "
+                      f"families {pct(ab['families']['all']['photo_check']['photos_flagged'])}; "
+                      f"{flagged}."]
+        lines += ["", "![ablation](results/02_ablation.png)", ""]
     lc = load("04_learning_curve")
     if lc:
         for model, points in lc["curves"].items():
