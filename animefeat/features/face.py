@@ -22,9 +22,9 @@ __all__ = ["NAMES", "detect_face", "face_features"]
 # Detection runs on a 96-px copy of the working copy with a coarse pyramid (step 1.3),
 # for faces of at least 24 px (a quarter of the long side). The face family barely
 # moves the style decision, but the photo check needs it (a selfie has a face). Photos
-# flagged at 2% of drawings (experiments/01, training data): 95.8% without the face
-# family; 97.9% with faces found on the 128-px copy (step 1.2, 32-px faces); 97.3%
-# with this one and the bounded eye search below, in 44% of the time on dataset images.
+# flagged at 2% of drawings (experiments/01 and 02, training data): 96.2% without the
+# face family, 97.3% with it; 97.9% with the previous detector (the 128-px copy, step
+# 1.2, 32-px faces), which took 2.3 times as long on dataset images.
 DETECT_SIDE = 96
 SCALE_FACTOR = 1.3
 MIN_FACE = 24
