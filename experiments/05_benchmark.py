@@ -10,7 +10,7 @@ cost the same as trained ones).
 
 Then the throughput of ``animefeat classify`` on a folder of 512-px JPEGs at ``-j 1``
 and ``-j 2``: overall (process start and worker model loads included), the fixed cost
-(a run on 16 images), and the marginal rate (the remaining images over the remaining
+(a run on 64 images), and the marginal rate (the remaining images over the remaining
 time, which is what a folder of 100,000 images sees); the same on a Dask LocalCluster
 when Dask is installed; with ``--memory-images N``, the memory of a long run.
 
@@ -211,13 +211,16 @@ def _cnn():
     return lambda data: peer.predict_one(torch, net, data)
 
 
-def throughput(n_images):
+def throughput(n_images, rounds=3, fixed_images=64):
     """Images/s of ``animefeat classify`` on a folder of 512-px JPEGs, by --jobs.
 
-    One OpenCV thread per process, so ``-j 1`` really is one core. A run on one block
-    of 16 images measures the fixed cost (starting Python, importing, loading the model
-    in the main process and in every worker); the marginal rate is the rest of the big
-    folder over the rest of the time, which is what a folder of 100,000 images sees.
+    One OpenCV thread per process, so ``-j 1`` really is one core. A run on
+    ``fixed_images`` images (four blocks, so that every worker starts and loads the
+    model) measures the fixed cost (starting Python, importing, loading the model in the
+    main process and in every worker); the marginal rate is the rest of the big folder
+    over the rest of the time, which is what a folder of 100,000 images sees. The
+    machine's speed drifts over minutes, so the runs of all settings take turns,
+    ``rounds`` times, and each time is the median of its rounds.
     """
     import subprocess
     import tempfile
@@ -225,7 +228,7 @@ def throughput(n_images):
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         folders = {}
-        for n in (16, n_images):
+        for n in (fixed_images, n_images):
             folder = Path(tmp, f"n{n}")
             folder.mkdir()
             for i in range(n):
@@ -235,19 +238,23 @@ def throughput(n_images):
         if _has_dask():
             # The same job on a Dask LocalCluster of two single-threaded worker processes.
             runs["dask_local_2"] = ["-j", "2", "--scheduler", "local"]
+        seconds = {(name, n): [] for name in runs for n in folders}
+        for _ in range(rounds):
+            for name, flags in runs.items():
+                for n, folder in folders.items():
+                    t = time.perf_counter()
+                    subprocess.run(_classify_command(folder, Path(tmp, "out.csv"), *flags),
+                                   check=True, env=ONE_THREAD_ENV)
+                    seconds[name, n].append(time.perf_counter() - t)
         for name, flags in runs.items():
-            seconds = {}
-            for n, folder in folders.items():
-                t = time.perf_counter()
-                subprocess.run(_classify_command(folder, Path(tmp, "out.csv"), *flags),
-                               check=True, env=ONE_THREAD_ENV)
-                seconds[n] = time.perf_counter() - t
+            big = float(np.median(seconds[name, n_images]))
+            fixed = float(np.median(seconds[name, fixed_images]))
             out[name] = {
-                "images": n_images, "seconds": round(seconds[n_images], 2),
-                "images_per_second": round(n_images / seconds[n_images], 1),
-                "marginal_images_per_second": round((n_images - 16)
-                                                    / (seconds[n_images] - seconds[16]), 1),
-                "fixed_seconds": round(seconds[16], 2)}
+                "images": n_images, "rounds": rounds, "fixed_images": fixed_images,
+                "seconds": round(big, 2),
+                "images_per_second": round(n_images / big, 1),
+                "marginal_images_per_second": round((n_images - fixed_images) / (big - fixed), 1),
+                "fixed_seconds": round(fixed, 2)}
             print(f"classify {' '.join(flags)}: {out[name]}", flush=True)
     return out
 

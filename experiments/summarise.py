@@ -143,7 +143,9 @@ def table():
                     / tp["jobs_1"]["marginal_images_per_second"])
             lines += ["", f"Throughput of `animefeat classify` on {tp['jobs_1']['images']} "
                       "JPEGs of 512 px (overall: process start and model loads included; "
-                      "marginal: after the fixed cost, measured on 16 images: "
+                      f"marginal: after the fixed cost, measured on "
+                      f"{tp['jobs_1'].get('fixed_images', 16)} images, median of "
+                      f"{tp['jobs_1'].get('rounds', 1)} interleaved rounds: "
                       f"{tp['jobs_1']['fixed_seconds']} s at -j 1, "
                       f"{tp['jobs_2']['fixed_seconds']} s at -j 2): {rate(1)}; {rate(2)}; "
                       f"{gain:.2f}x from the second core."]
