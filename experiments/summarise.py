@@ -119,6 +119,14 @@ def table():
         lines += ["", "Stages at 512 px (JPEG), ms (each family with its own intermediates, "
                   "so they add up to more than the features column): "
                   + ", ".join(f"{k.replace('family.', '')} {r[k]:.2f}" for k in stages) + "."]
+        if "model_with_explanation_after_features" in r:
+            lines += ["", f"Alone, the stages add up to {sum(r[k] for k in stages):.2f} ms "
+                      f"({sum(r[k] for k in stages) / r['floor_cv2_imdecode']:.1f}x the floor); "
+                      f"end to end they take {r['classify_end_to_end']:.2f} ms, each finding the "
+                      "caches filled by the others: the model with its explanation takes "
+                      f"{r['model_with_explanation']:.2f} ms alone and "
+                      f"{r['model_with_explanation_after_features']:.2f} ms right after the "
+                      "features."]
         real = bm.get("real_images")
         if real:
             cnn_real = all("cnn" in g for g in real.values())
