@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from numba import njit
 
-__all__ = ["entropy_bits", "foreground_pixels", "grey_uint8", "masked", "safe_ratio"]
+__all__ = ["component_sizes", "entropy_bits", "foreground_pixels", "grey_uint8", "masked",
+           "safe_ratio"]
 
 
 def grey_uint8(work):
@@ -60,3 +62,54 @@ def entropy_bits(counts):
 def safe_ratio(numerator, denominator):
     """``numerator / denominator``, or NaN where the denominator is 0 (not measurable)."""
     return float(numerator) / float(denominator) if denominator else float("nan")
+
+
+# A flood fill in one compiled pass (numba): skimage's label with a bincount took 1.5x
+# longer on the working copy, and only the sizes are needed.
+@njit(cache=True, nogil=True)
+def component_sizes(grid, eight):
+    """Pixel counts of the connected regions of equal value in a label grid.
+
+    Parameters
+    ----------
+    grid : ndarray of shape (h, w), intp
+        Each pixel's label; negative pixels belong to no region.
+    eight : bool
+        8-connected regions (diagonal neighbours join) rather than 4-connected.
+
+    Returns
+    -------
+    sizes : ndarray of shape (n_regions,), int64
+        In the order the regions are first met, row by row.
+    """
+    h, w = grid.shape
+    n = h * w
+    todo = grid.ravel().copy()  # a pixel's label until it is counted, then -1
+    stack = np.empty(n, dtype=np.intp)
+    sizes = np.empty(n, dtype=np.int64)
+    n_regions = 0
+    for start in range(n):
+        value = todo[start]
+        if value < 0:
+            continue
+        todo[start] = -1
+        stack[0], top, size = start, 1, 0
+        while top:
+            top -= 1
+            p = stack[top]
+            size += 1
+            c = p % w
+            up, down, left, right = p >= w, p < n - w, c > 0, c < w - 1
+            # Each neighbour's flat index, and whether it is inside the image (and wanted).
+            for q, inside in ((p - w, up), (p + w, down), (p - 1, left), (p + 1, right),
+                              (p - w - 1, eight and up and left),
+                              (p - w + 1, eight and up and right),
+                              (p + w - 1, eight and down and left),
+                              (p + w + 1, eight and down and right)):
+                if inside and todo[q] == value:
+                    todo[q] = -1
+                    stack[top] = q
+                    top += 1
+        sizes[n_regions] = size
+        n_regions += 1
+    return sizes[:n_regions].copy()

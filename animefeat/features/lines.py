@@ -12,7 +12,7 @@ from numba import njit
 from skimage.morphology import skeletonize
 
 from ..preprocess import as_working_copy
-from ._util import masked, safe_ratio
+from ._util import component_sizes, masked, safe_ratio
 
 __all__ = ["NAMES", "line_features", "line_mask"]
 
@@ -100,7 +100,10 @@ def line_features(image):
         return np.array([0.0, nan, nan, nan, nan, nan, nan, nan, safe_ratio(black, area)])
 
     skeleton = skeletonize(mask)
-    distances, endpoints, on_long = _stroke_stats(mask, skeleton, max(work.grey.shape) / 10)
+    distances, endpoints = _stroke_stats(mask, skeleton)
+    # Strokes: 8-connected skeleton components; long ones span a tenth of the side.
+    strokes = component_sizes(skeleton.astype(np.intp) - 1, True)
+    on_long = strokes[strokes >= max(work.grey.shape) / 10].sum()
     widths = 2.0 * distances - 1.0
     q25, q50, q75, q90 = _percentiles(widths, (25, 50, 75, 90))
     n_skeleton = len(distances)
@@ -131,10 +134,10 @@ def _percentiles(values, qs):
 
 
 # The skeleton's statistics in one compiled pass (numba). A distance transform of the
-# whole mask, a component labelling and a neighbour filter cost five times as much.
+# whole mask and a neighbour filter cost several times as much.
 @njit(cache=True, nogil=True)
-def _stroke_stats(mask, skeleton, min_length):
-    """Distance to the nearest non-line pixel, stroke ends and long-stroke pixels.
+def _stroke_stats(mask, skeleton):
+    """Distance to the nearest non-line pixel at each skeleton pixel, and stroke ends.
 
     Parameters
     ----------
@@ -142,8 +145,6 @@ def _stroke_stats(mask, skeleton, min_length):
         Line pixels.
     skeleton : ndarray of shape (h, w), bool
         Their skeleton (inside ``mask``).
-    min_length : float
-        Strokes (8-connected skeleton components) of at least this many pixels are long.
 
     Returns
     -------
@@ -154,19 +155,10 @@ def _stroke_stats(mask, skeleton, min_length):
         outside (it always has: the brightest pixel is never below its closing).
     endpoints : int
         Skeleton pixels with exactly one 8-neighbour on the skeleton.
-    on_long : int
-        Skeleton pixels in long strokes.
     """
     h, w = skeleton.shape
-    n = 0
-    for r in range(h):
-        for c in range(w):
-            if skeleton[r, c]:
-                n += 1
-    distances = np.empty(n, dtype=np.float32)
-    seen = np.zeros((h, w), dtype=np.bool_)
-    stack = np.empty((n, 2), dtype=np.intp)
-    k = endpoints = on_long = 0
+    distances = np.empty(skeleton.sum(), dtype=np.float32)
+    k = endpoints = 0
     for r in range(h):
         for c in range(w):
             if not skeleton[r, c]:
@@ -180,25 +172,7 @@ def _stroke_stats(mask, skeleton, min_length):
                 endpoints += 1
             distances[k] = _nearest_outside(mask, r, c)
             k += 1
-            if seen[r, c]:
-                continue
-            # A new stroke: flood it (8-connected) to count its pixels.
-            seen[r, c] = True
-            stack[0, 0], stack[0, 1] = r, c
-            top, size = 1, 0
-            while top:
-                top -= 1
-                py, px = stack[top, 0], stack[top, 1]
-                size += 1
-                for y in range(max(py - 1, 0), min(py + 2, h)):
-                    for x in range(max(px - 1, 0), min(px + 2, w)):
-                        if skeleton[y, x] and not seen[y, x]:
-                            seen[y, x] = True
-                            stack[top, 0], stack[top, 1] = y, x
-                            top += 1
-            if size >= min_length:
-                on_long += size
-    return distances, endpoints, on_long
+    return distances, endpoints
 
 
 @njit(cache=True, nogil=True)

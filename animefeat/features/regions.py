@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit
 
 from ..preprocess import as_working_copy
-from ._util import foreground_pixels, safe_ratio
+from ._util import component_sizes, foreground_pixels, safe_ratio
 
 __all__ = ["NAMES", "median_cut", "quantise", "region_features"]
 
@@ -213,6 +213,13 @@ def _palette(work, n_colours):
             float(residuals[level]))
 
 
+def _index_image(work, labels):
+    """Foreground labels laid out on the working copy's grid; -1 on the background."""
+    indices = np.full(work.foreground.shape, -1, dtype=np.intp)
+    indices[work.foreground] = labels
+    return indices
+
+
 def quantise(image, *, n_colours=N_PAINTS):
     """Median-cut quantisation of the working copy's foreground (deterministic).
 
@@ -231,8 +238,7 @@ def quantise(image, *, n_colours=N_PAINTS):
     """
     work = as_working_copy(image)
     labels, palette, _ = _palette(work, n_colours)
-    indices = np.full(work.foreground.shape, -1, dtype=np.intp)
-    indices[work.foreground] = labels
+    indices = _index_image(work, labels)
     painted = np.where(work.foreground[..., None], palette[indices], work.rgb)
     return indices, painted
 
@@ -259,7 +265,8 @@ def region_features(image):
     fg = work.foreground
     area = fg.sum()
     residuals = [_residual(work, n) / 255.0 for n in (8, 4)]
-    sizes = _region_sizes(work.foreground, _palette(work, N_PAINTS)[0])
+    # Regions: 4-connected runs of one paint.
+    sizes = component_sizes(_index_image(work, _palette(work, N_PAINTS)[0]), False)
     speck = sizes < SPECK_SHARE * area
     large = sizes >= LARGE_SHARE * area
     colourfulness = _colourfulness(foreground_pixels(work))
@@ -271,66 +278,6 @@ def region_features(image):
         safe_ratio(sizes[speck].sum(), area),
         colourfulness / 100.0,
     ], dtype=np.float64)
-
-
-# Flood fill in one compiled pass (numba); skimage's label with a bincount took 1.5x longer.
-@njit(cache=True, nogil=True)
-def _region_sizes(foreground, labels):
-    """Pixel counts of the 4-connected regions of one label, over the foreground.
-
-    Parameters
-    ----------
-    foreground : ndarray of shape (h, w), bool
-    labels : ndarray of shape (foreground.sum(),), intp
-        Each foreground pixel's label, in row-major order.
-
-    Returns
-    -------
-    sizes : ndarray of shape (n_regions,), int64
-        In the order the regions are first met, row by row.
-    """
-    h, w = foreground.shape
-    n = h * w
-    grid = np.full(n, -1, dtype=np.intp)  # each pixel's label; -1: background or counted
-    flat = foreground.ravel()
-    k = 0
-    for i in range(n):
-        if flat[i]:
-            grid[i] = labels[k]
-            k += 1
-    stack = np.empty(n, dtype=np.intp)
-    sizes = np.empty(n, dtype=np.int64)
-    n_regions = 0
-    for start in range(n):
-        value = grid[start]
-        if value < 0:
-            continue
-        grid[start] = -1
-        stack[0], top, size = start, 1, 0
-        while top:
-            top -= 1
-            p = stack[top]
-            size += 1
-            c = p % w
-            if p >= w and grid[p - w] == value:
-                grid[p - w] = -1
-                stack[top] = p - w
-                top += 1
-            if p + w < n and grid[p + w] == value:
-                grid[p + w] = -1
-                stack[top] = p + w
-                top += 1
-            if c > 0 and grid[p - 1] == value:
-                grid[p - 1] = -1
-                stack[top] = p - 1
-                top += 1
-            if c < w - 1 and grid[p + 1] == value:
-                grid[p + 1] = -1
-                stack[top] = p + 1
-                top += 1
-        sizes[n_regions] = size
-        n_regions += 1
-    return sizes[:n_regions].copy()
 
 
 @njit(cache=True, nogil=True)

@@ -3,6 +3,7 @@ import pytest
 from synth import blank, checkerboard, stripes
 
 from animefeat.features import lines
+from animefeat.features._util import component_sizes
 
 
 def feats(image):
@@ -75,11 +76,11 @@ def test_stroke_stats_of_a_band():
     mask[5:10, 5:35] = True
     skeleton = np.zeros_like(mask)
     skeleton[7, 5:35] = True
-    distances, endpoints, on_long = lines._stroke_stats(mask, skeleton, 10)
+    distances, endpoints = lines._stroke_stats(mask, skeleton)
     assert distances.dtype == np.float32
     assert distances.tolist() == [min(3, c - 4, 35 - c) for c in range(5, 35)]
-    assert endpoints == 2 and on_long == 30
-    assert lines._stroke_stats(mask, skeleton, 31)[2] == 0
+    assert endpoints == 2
+    assert component_sizes(skeleton.astype(np.intp) - 1, True).tolist() == [30]
 
 
 def test_stroke_distance_ignores_the_image_border_like_opencv():
@@ -90,6 +91,6 @@ def test_stroke_distance_ignores_the_image_border_like_opencv():
     skeleton = np.zeros_like(mask)
     skeleton[0, 0] = skeleton[4, 6] = True
     expected = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    distances, _, _ = lines._stroke_stats(mask, skeleton, 1)
+    distances, _ = lines._stroke_stats(mask, skeleton)
     assert distances.tolist() == expected[skeleton].tolist()
     assert distances[0] == np.float32(np.sqrt(128))

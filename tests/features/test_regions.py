@@ -56,20 +56,6 @@ def test_median_cut_levels_refine_each_other():
         assert len(np.unique(pairs[0])) == pairs.shape[1]
 
 
-def test_region_sizes_equal_scikit_image_labels():
-    import numpy as np
-    from skimage.measure import label
-
-    rng = np.random.default_rng(1)
-    foreground = rng.random((40, 50)) < 0.8
-    labels = rng.integers(0, 3, foreground.sum())
-    indices = np.full(foreground.shape, -1)
-    indices[foreground] = labels
-    expected = np.bincount(label(indices + 1, background=0, connectivity=1).ravel())[1:]
-    sizes = regions._region_sizes(foreground, labels)
-    assert sorted(sizes) == sorted(expected)
-
-
 def test_level_labels_fold_split_boxes_back():
     import numpy as np
 
