@@ -40,7 +40,7 @@ from threadpoolctl import threadpool_limits
 
 import animefeat as af
 from animefeat.features import FAMILIES, extract_features
-from animefeat.preprocess import WORK_SIDE, working_copy
+from animefeat.preprocess import load_for_features, working_copy
 
 SIZES = (256, 512, 1024, 2048)
 
@@ -81,13 +81,8 @@ def timeit_after(prepare, fn, repeats):
 
 
 def timeit(fn, repeats):
-    fn()  # warm caches (cascades, allocators)
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times)) * 1000.0
+    """Median ms of ``fn()``, after one untimed call (cascades, allocators)."""
+    return timeit_after(lambda: None, fn, repeats)
 
 
 def main():
@@ -123,8 +118,8 @@ def main():
                            lambda d=data: cv2.imdecode(np.frombuffer(d, np.uint8),
                                                        cv2.IMREAD_COLOR), args.repeats),
                        "load_image": timeit(lambda d=data: af.load_image(d), args.repeats),
-                       "load_image_reduced": timeit(
-                           lambda d=data: af.load_image(d, max_side=2 * WORK_SIDE), args.repeats),
+                       "load_image_reduced": timeit(lambda d=data: load_for_features(d),
+                                                    args.repeats),
                        "working_copy": timeit(lambda r=rgb: working_copy(r), args.repeats)}
                 for family, (fn, _) in FAMILIES.items():
                     # Each family on the working copy with an empty cache: it pays for the
@@ -195,9 +190,9 @@ def real_images(folder, model, per_group, cnn, repeats=7):
                 "long_side": []}
         for path in picked:
             data = Path(path).read_bytes()
-            work = working_copy(af.load_image(data, max_side=2 * WORK_SIDE))
+            work = working_copy(load_for_features(data))
             rows["faces_found"] += face.detect_face(work)[0] is not None
-            rows["long_side"].append(max(af.load_image(data).shape[:2]))
+            rows["long_side"].append(max(Image.open(io.BytesIO(data)).size))  # header only
             rows["floor"].append(timeit(lambda d=data: cv2.imdecode(
                 np.frombuffer(d, np.uint8), cv2.IMREAD_COLOR), repeats))
             rows["classify"].append(timeit(lambda d=data: af.classify(d, model=model), repeats))
