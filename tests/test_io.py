@@ -137,6 +137,67 @@ def test_plain_rgb_png_gives_pillows_pixels():
                                   np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
 
 
+def _pillow_pixels(data, max_side=None):
+    """What Pillow alone decodes (the loader's path for every image that is not plain)."""
+    from animefeat.io import BACKGROUND, DEFAULT_LIMITS, _open, _orient, _pil_to_rgb
+
+    with _open(data, DEFAULT_LIMITS, max_side) as im:
+        return _pil_to_rgb(_orient(im), BACKGROUND)
+
+
+@pytest.mark.parametrize("size", [(90, 70), (700, 300), (513, 1030), (2100, 260)])
+@pytest.mark.parametrize("max_side", [None, 256])
+@pytest.mark.parametrize("progressive", [False, True])
+def test_plain_jpeg_gives_pillows_pixels(size, max_side, progressive):
+    from animefeat.io import _plain_jpeg_size
+
+    rng = np.random.default_rng(1)
+    img = cv2_smooth_noise(rng, size)
+    data = encode(img, "JPEG", quality=90, progressive=progressive)
+    assert _plain_jpeg_size(data) == size  # it takes OpenCV's path
+    out = af.load_image(data, max_side=max_side)
+    np.testing.assert_array_equal(out, _pillow_pixels(data, max_side))
+
+
+def cv2_smooth_noise(rng, size):
+    """Noise blurred into blobs: JPEG detail without flat areas."""
+    import cv2
+
+    width, height = size
+    noise = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    return cv2.GaussianBlur(noise, (0, 0), 3)
+
+
+@pytest.mark.parametrize("kind", ["grey", "cmyk", "exif", "truncated", "trailing", "text"])
+def test_other_jpegs_are_not_plain(kind):
+    from animefeat.io import _plain_jpeg_size
+
+    img = palette_blocks(4, size=64)
+    data = {
+        "grey": lambda: encode(Image.fromarray(img).convert("L"), "JPEG"),
+        "cmyk": lambda: encode(Image.fromarray(img).convert("CMYK"), "JPEG"),
+        "exif": lambda: encode(img, "JPEG", exif=Image.Exif()),
+        "truncated": lambda: encode(img, "JPEG")[:-100],
+        "trailing": lambda: encode(img, "JPEG") + b"\0" * 16,
+        "text": lambda: b"\xff\xd8 not a JPEG at all \xff\xd9",
+    }[kind]()
+    assert _plain_jpeg_size(data) is None
+
+
+def test_jpeg_with_trailing_bytes_still_loads():
+    img = palette_blocks(4, size=64)
+    data = encode(img, "JPEG", quality=95) + b"\0" * 16
+    np.testing.assert_array_equal(af.load_image(data), _pillow_pixels(data))
+
+
+def test_cut_scan_closed_by_an_end_marker_loads_as_pillow_loads_it():
+    # Entropy-coded data never hold FF D9, so only a forged end marker reaches OpenCV
+    # with a cut scan: libjpeg fills the rest in both paths (and warns on stderr here).
+    data = encode(palette_blocks(4, size=64), "JPEG")
+    forged = data[: len(data) - 60] + b"\xff\xd9"
+    np.testing.assert_array_equal(af.load_image(forged), _pillow_pixels(forged))
+
+
 def test_malformed_exif_keeps_the_image():
     data = bytearray(encode(blank(32, 32), "JPEG"))
     # An APP1 "Exif" segment whose TIFF header is garbage.
