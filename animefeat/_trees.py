@@ -7,7 +7,8 @@ a compiled loop (numba) walks.
 
 The explanation probes (each feature in turn replaced by its reference value) are
 computed sparsely: replacing feature ``j`` can only change a tree whose path for the
-image splits on ``j``, so only those (tree, feature) pairs are walked again.
+image splits on ``j``, so only those (tree, feature) pairs are walked again, each from
+the path's first split on ``j`` (above it the probe's path is the image's).
 
 The results equal scikit-learn's ``predict_proba`` (same thresholds, same NaN routing,
 same sigmoid calibration); :func:`compile_calibrated` refuses any model it cannot copy
@@ -138,28 +139,34 @@ def _probe_raw(X, reference, roots, feature, threshold, missing_left, is_leaf, l
     n, f = X.shape
     raw = np.empty((n, f + 1))
     seen = np.full(f, -1, dtype=np.intp)  # the last tree that probed each feature
+    # Per tree: the features its path splits on, and the leaf value of each probe.
+    probed = np.empty(f, dtype=np.intp)
+    probe_value = np.empty(f)
     for i in range(n):
         x = X[i]
         total = baseline
         change = np.zeros(f)
         for t in range(len(roots)):
-            leaf = _leaf(x, roots[t], feature, threshold, missing_left, is_leaf, left, right,
-                         -1, 0.0)
-            total += value[leaf]
-            # Replacing feature j can only change this tree's leaf if its path splits
-            # on j: walk again once per feature on the path.
             node = roots[t]
             marker = i * len(roots) + t
+            k = 0
             while not is_leaf[node]:
                 j = feature[node]
                 if seen[j] != marker:
+                    # Replacing feature j can only change this tree's leaf if its path
+                    # splits on j, and the path up to its first such split stays the
+                    # same: the probe walks on from this node.
                     seen[j] = marker
-                    probe = _leaf(x, roots[t], feature, threshold, missing_left, is_leaf,
-                                  left, right, j, reference[j])
-                    change[j] += value[probe] - value[leaf]
+                    probed[k] = j
+                    probe_value[k] = value[_leaf(x, node, feature, threshold, missing_left,
+                                                 is_leaf, left, right, j, reference[j])]
+                    k += 1
                 v = x[j]
                 go_left = missing_left[node] if np.isnan(v) else v <= threshold[node]
                 node = left[node] if go_left else right[node]
+            total += value[node]
+            for q in range(k):
+                change[probed[q]] += probe_value[q] - value[node]
         raw[i, 0] = total
         raw[i, 1:] = total + change
     return raw
