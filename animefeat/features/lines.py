@@ -12,7 +12,7 @@ from numba import njit
 from skimage.morphology import skeletonize
 
 from ..preprocess import as_working_copy
-from ._util import component_sizes, masked, safe_ratio
+from ._util import component_sizes, masked_mean, safe_ratio
 
 __all__ = ["NAMES", "line_features", "line_mask"]
 
@@ -21,6 +21,8 @@ __all__ = ["NAMES", "line_features", "line_mask"]
 LINE_CONTRAST = 0.12
 CLOSING_SIZE = 9
 BLACK_LEVEL = 0.2
+# Stroke width percentiles reported: the quartiles (for the IQR) and the 90th.
+_QUARTILES_P90 = np.array([25.0, 50.0, 75.0, 90.0])
 
 NAMES = (
     "share",
@@ -105,32 +107,37 @@ def line_features(image):
     strokes = component_sizes(skeleton.astype(np.intp) - 1, True)
     on_long = strokes[strokes >= max(work.grey.shape) / 10].sum()
     widths = 2.0 * distances - 1.0
-    q25, q50, q75, q90 = _percentiles(widths, (25, 50, 75, 90))
+    q25, q50, q75, q90 = _percentiles(widths, _QUARTILES_P90)
     n_skeleton = len(distances)
     return np.array([
         safe_ratio(n_line, area),
         q50,
         q75 - q25,
         q90,
-        1.0 - float(masked(work.grey, mask).mean()),
-        float(masked(depth, mask).mean()),
+        1.0 - masked_mean(work.grey, mask),
+        masked_mean(depth, mask),
         safe_ratio(on_long, n_skeleton),
         100.0 * safe_ratio(endpoints, n_skeleton),
         safe_ratio(black, area),
     ], dtype=np.float64)
 
 
+@njit(cache=True, nogil=True)
 def _percentiles(values, qs):
     """``np.percentile(values, qs)`` (linear interpolation) from one sort.
 
-    The same numbers, without numpy's general machinery: a tenth of the time on the
-    few hundred skeleton pixels of a working copy.
+    The same numbers, in numpy's order of operations (float32 differences of float32
+    values), without its general machinery: a small share of its time on the few
+    hundred skeleton pixels of a working copy.
     """
     v = np.sort(values)
-    pos = np.asarray(qs, dtype=np.float64) / 100.0 * (len(v) - 1)
-    lo = np.floor(pos).astype(np.intp)
-    hi = np.minimum(lo + 1, len(v) - 1)
-    return v[lo] + (pos - lo) * (v[hi] - v[lo])
+    out = np.empty(len(qs))
+    for i in range(len(qs)):
+        pos = qs[i] / 100.0 * (len(v) - 1)
+        lo = int(np.floor(pos))
+        hi = min(lo + 1, len(v) - 1)
+        out[i] = v[lo] + (pos - lo) * (v[hi] - v[lo])
+    return out
 
 
 # The skeleton's statistics in one compiled pass (numba). A distance transform of the

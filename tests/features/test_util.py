@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from animefeat.features._util import component_sizes
+from animefeat.features._util import component_sizes, masked_mean
 
 
 def test_diagonal_pixels_join_only_with_eight_connectivity():
@@ -30,3 +30,16 @@ def test_component_sizes_equal_scikit_image_labels(eight):
     expected = np.bincount(label(grid + 1, background=0, connectivity=2 if eight else 1)
                            .ravel())[1:]
     assert sorted(component_sizes(grid.astype(np.intp), eight)) == sorted(expected)
+
+
+@pytest.mark.parametrize("shape", [(3, 2), (10, 12), (96, 128)])
+def test_masked_mean_is_numpys_to_the_last_bit(shape):
+    # numpy sums pairwise: 8 running sums in blocks of 128, halves above that.
+    rng = np.random.default_rng(shape[0])
+    values = rng.standard_normal(shape) * 10.0 ** rng.uniform(-3, 3, shape)
+    mask = rng.random(shape) < 0.7
+    assert masked_mean(values, mask) == values[mask].mean()
+
+
+def test_masked_mean_of_nothing_is_nan():
+    assert np.isnan(masked_mean(np.ones((4, 4)), np.zeros((4, 4), bool)))
