@@ -70,6 +70,9 @@ class WorkingCopy:
         return float(self.foreground.mean())
 
 
+_LUMA = np.array([0.299, 0.587, 0.114])
+
+
 def load_for_features(source, *, limits=None):
     """Load any image source the way every feature computation does (reduced JPEG decode).
 
@@ -121,8 +124,11 @@ def working_copy(image, *, side=WORK_SIDE):
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     small = cv2.resize(np.ascontiguousarray(core), size, interpolation=interpolation)
     crop = tuple(round(v / pre) for v in (top, bottom, left, right))
-    grey = small @ np.array([0.299, 0.587, 0.114]) / 255.0
-    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV_FULL).astype(np.float64) / 255.0
+    # Scaled in place: the same values without a second temporary of each.
+    grey = small @ _LUMA
+    grey /= 255.0
+    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV_FULL).astype(np.float64)
+    hsv /= 255.0
     return WorkingCopy(
         rgb=small, grey=grey, hsv=hsv,
         foreground=_foreground(small, _page_colour(reduced, (top, bottom, left, right))),
