@@ -136,8 +136,9 @@ def safe_ratio(numerator, denominator):
     return float(numerator) / float(denominator) if denominator else float("nan")
 
 
-# A flood fill in one compiled pass (numba): skimage's label with a bincount took 1.5x
-# longer on the working copy, and only the sizes are needed.
+# Runs and union-find in one compiled pass (numba): a run of equal labels along a row
+# is one step, and only runs that touch across rows are joined. A pixel-by-pixel flood
+# fill took five times the instructions; skimage's label with a bincount, more still.
 @njit(cache=True, nogil=True)
 def component_sizes(grid, eight):
     """Pixel counts of the connected regions of equal value in a label grid.
@@ -156,32 +157,65 @@ def component_sizes(grid, eight):
     """
     h, w = grid.shape
     n = h * w
-    todo = grid.ravel().copy()  # a pixel's label until it is counted, then -1
-    stack = np.empty(n, dtype=np.intp)
-    sizes = np.empty(n, dtype=np.int64)
+    start = np.empty(n, dtype=np.intp)
+    end = np.empty(n, dtype=np.intp)
+    value = np.empty(n, dtype=np.intp)
+    parent = np.empty(n, dtype=np.intp)
+    reach = 1 if eight else 0  # how far past a run's ends a run in the next row touches it
+    n_runs = above_first = above_end = 0
+    for r in range(h):
+        row_first = n_runs
+        c = 0
+        while c < w:
+            v = grid[r, c]
+            s = c
+            c += 1
+            while c < w and grid[r, c] == v:
+                c += 1
+            if v < 0:
+                continue
+            start[n_runs], end[n_runs], value[n_runs], parent[n_runs] = s, c, v, n_runs
+            n_runs += 1
+        # Join each run with the touching runs of equal value in the row above (both
+        # rows' runs are in column order, so one sweep finds them).
+        j = above_first
+        for i in range(row_first, n_runs):
+            lo, hi = start[i] - reach, end[i] + reach
+            while j < above_end and end[j] <= lo:
+                j += 1
+            k = j
+            while k < above_end and start[k] < hi:
+                if value[k] == value[i]:
+                    _join(parent, i, k)
+                k += 1
+        above_first, above_end = row_first, n_runs
+    # Every region's root is its first run in raster order, which holds the region's
+    # first pixel: roots in label order are the regions in the order they are met.
+    sizes = np.zeros(n_runs, dtype=np.int64)
+    for i in range(n_runs):
+        sizes[_root(parent, i)] += end[i] - start[i]
     n_regions = 0
-    for start in range(n):
-        value = todo[start]
-        if value < 0:
-            continue
-        todo[start] = -1
-        stack[0], top, size = start, 1, 0
-        while top:
-            top -= 1
-            p = stack[top]
-            size += 1
-            c = p % w
-            up, down, left, right = p >= w, p < n - w, c > 0, c < w - 1
-            # Each neighbour's flat index, and whether it is inside the image (and wanted).
-            for q, inside in ((p - w, up), (p + w, down), (p - 1, left), (p + 1, right),
-                              (p - w - 1, eight and up and left),
-                              (p - w + 1, eight and up and right),
-                              (p + w - 1, eight and down and left),
-                              (p + w + 1, eight and down and right)):
-                if inside and todo[q] == value:
-                    todo[q] = -1
-                    stack[top] = q
-                    top += 1
-        sizes[n_regions] = size
-        n_regions += 1
+    for i in range(n_runs):
+        if parent[i] == i:
+            sizes[n_regions] = sizes[i]
+            n_regions += 1
     return sizes[:n_regions].copy()
+
+
+@njit(cache=True, nogil=True)
+def _root(parent, i):
+    """The root of ``i``'s tree, halving the path on the way."""
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+@njit(cache=True, nogil=True)
+def _join(parent, a, b):
+    """Merge the trees of ``a`` and ``b`` under the smaller root (the earlier run)."""
+    ra, rb = _root(parent, a), _root(parent, b)
+    if ra < rb:
+        parent[rb] = ra
+    elif rb < ra:
+        parent[ra] = rb
