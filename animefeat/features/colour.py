@@ -66,10 +66,21 @@ def _palette_counts(pixels, bits):
     """:func:`palette_counts` of RGB pixels, shape (n, 3) uint8, in one compiled pass."""
     shift = 8 - bits
     counts = np.zeros(1 << (3 * bits), dtype=np.int64)
+    # The colours met, so that only they are read back (a few hundred of 32,768 bins).
+    used = np.empty(pixels.shape[0], dtype=np.intp)
+    n_used = 0
     for i in range(pixels.shape[0]):
         r, g, b = np.intp(pixels[i, 0]), np.intp(pixels[i, 1]), np.intp(pixels[i, 2])
-        counts[((r >> shift) << (2 * bits)) | ((g >> shift) << bits) | (b >> shift)] += 1
-    return np.sort(counts[counts > 0])[::-1].copy()
+        key = ((r >> shift) << (2 * bits)) | ((g >> shift) << bits) | (b >> shift)
+        if counts[key] == 0:
+            used[n_used] = key
+            n_used += 1
+        counts[key] += 1
+    out = np.empty(n_used, dtype=np.int64)
+    for j in range(n_used):
+        out[j] = counts[used[j]]
+    out.sort()
+    return out[::-1].copy()
 
 
 def colour_features(image):
