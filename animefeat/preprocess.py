@@ -46,8 +46,10 @@ class WorkingCopy:
         Trimmed, resized RGB; ``max(h, w) == side``.
     grey : ndarray of shape (h, w), float64
         Luma in [0, 1] (ITU-R BT.601 weights).
+    hsv_uint8 : ndarray of shape (h, w, 3), uint8
+        Hue, saturation and value, each in 0..255 (OpenCV's full-range HSV).
     hsv : ndarray of shape (h, w, 3), float64
-        Hue, saturation and value, each in [0, 1].
+        The same in [0, 1], computed on first use.
     foreground : ndarray of shape (h, w), bool
         False on the flat background that touches the border.
     crop : tuple of 4 int
@@ -58,11 +60,20 @@ class WorkingCopy:
 
     rgb: np.ndarray
     grey: np.ndarray
-    hsv: np.ndarray
+    hsv_uint8: np.ndarray
     foreground: np.ndarray
     crop: tuple
     scale: float
     cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def hsv(self):
+        """Hue, saturation and value in [0, 1], shape (h, w, 3), float64 (cached)."""
+        if "hsv" not in self.cache:
+            # Features read the 8-bit view (the same values, divided where they are
+            # used): the float copy is three times the working copy's size.
+            self.cache["hsv"] = self.hsv_uint8 / 255.0
+        return self.cache["hsv"]
 
     @property
     def foreground_share(self):
@@ -127,10 +138,8 @@ def working_copy(image, *, side=WORK_SIDE):
     # Scaled in place: the same values without a second temporary of each.
     grey = small @ _LUMA
     grey /= 255.0
-    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV_FULL).astype(np.float64)
-    hsv /= 255.0
     return WorkingCopy(
-        rgb=small, grey=grey, hsv=hsv,
+        rgb=small, grey=grey, hsv_uint8=cv2.cvtColor(small, cv2.COLOR_RGB2HSV_FULL),
         foreground=_foreground(small, _page_colour(reduced, (top, bottom, left, right))),
         crop=crop, scale=scale * pre)
 

@@ -44,6 +44,13 @@ def test_grey_and_hsv_ranges():
     assert work.grey.dtype == np.float64
 
 
+def test_float_hsv_is_the_8_bit_view_scaled():
+    work = working_copy(cartoon())
+    assert work.hsv_uint8.dtype == np.uint8
+    assert work.hsv.dtype == np.float64
+    np.testing.assert_array_equal(work.hsv, work.hsv_uint8.astype(np.float64) / 255.0)
+
+
 def test_large_image_is_reduced_first_with_the_same_result():
     import cv2
 

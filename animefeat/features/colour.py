@@ -115,7 +115,7 @@ def colour_features(image):
     slope = cv2.magnitude(cv2.Sobel(smooth, cv2.CV_64F, 1, 0, ksize=3),
                           cv2.Sobel(smooth, cv2.CV_64F, 0, 1, ksize=3))
     ycrcb = cv2.cvtColor(work.rgb, cv2.COLOR_RGB2YCrCb)
-    stats, hue_hist, coarse = _pixel_stats(fg, work.hsv, ycrcb, slope)
+    stats, hue_hist, coarse = _pixel_stats(fg, work.hsv_uint8, ycrcb, slope)
     flat, shading, sat_mean, sat_std, val_mean, val_std, n_skin, skin_val, skin_sat = stats
     return np.array([
         *n_cover,
@@ -140,6 +140,15 @@ def colour_features(image):
 @njit(cache=True, nogil=True)
 def _pixel_stats(fg, hsv, ycrcb, slope):
     """Slope classes, HSV moments, hue histograms and skin statistics of the foreground.
+
+    Parameters
+    ----------
+    fg : ndarray of shape (h, w), bool
+    hsv : ndarray of shape (h, w, 3), uint8
+        Full-range HSV (0..255 per channel).
+    ycrcb : ndarray of shape (h, w, 3), uint8
+    slope : ndarray of shape (h, w), float64
+        Sobel magnitude of the blurred grey view.
 
     Returns
     -------
@@ -167,7 +176,8 @@ def _pixel_stats(fg, hsv, ycrcb, slope):
                 flat += 1
             elif s < SHADING_SLOPE:
                 shading += 1
-            hue, sat, val = hsv[r, c, 0], hsv[r, c, 1], hsv[r, c, 2]
+            # Divided here, as a float copy of the HSV view would be: the same values.
+            hue, sat, val = hsv[r, c, 0] / 255.0, hsv[r, c, 1] / 255.0, hsv[r, c, 2] / 255.0
             sat_sum += sat
             val_sum += val
             if sat > 0.2 and val > 0.2:
@@ -187,8 +197,8 @@ def _pixel_stats(fg, hsv, ycrcb, slope):
     for r in range(h):
         for c in range(w):
             if fg[r, c]:
-                sat_dev += (hsv[r, c, 1] - sat_mean) ** 2
-                val_dev += (hsv[r, c, 2] - val_mean) ** 2
+                sat_dev += (hsv[r, c, 1] / 255.0 - sat_mean) ** 2
+                val_dev += (hsv[r, c, 2] / 255.0 - val_mean) ** 2
     stats = np.array([flat, shading, sat_mean, np.sqrt(sat_dev / n), val_mean,
                       np.sqrt(val_dev / n), n_skin, skin_val / max(n_skin, 1),
                       skin_sat / max(n_skin, 1)], dtype=np.float64)
