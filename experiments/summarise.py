@@ -127,6 +127,14 @@ def table():
                       f"{r['model_with_explanation']:.2f} ms alone and "
                       f"{r['model_with_explanation_after_features']:.2f} ms right after the "
                       "features."]
+        turns = [r for r in bm["rows"] if "ratio_interleaved" in r]
+        if turns:
+            lines += ["", "The floor's own loop repeats one decode back to back, which keeps its "
+                      "tables, code and branch history warm. Taking turns (decode, classify, "
+                      "decode, ...) puts both in the same state; floor / classify / ratio, ms: "
+                      + "; ".join(f"{t['format']} {t['side']}: {t['floor_interleaved']:.2f} / "
+                                  f"{t['classify_interleaved']:.2f} / "
+                                  f"{t['ratio_interleaved']:.1f}x" for t in turns) + "."]
         real = bm.get("real_images")
         if real:
             cnn_real = all("cnn" in g for g in real.values())
