@@ -18,7 +18,7 @@ def grey_uint8(work):
 
 
 def masked(values, mask):
-    """``values[mask]`` for a 2-D mask, without numpy's general boolean indexing.
+    """``values[mask]`` for a 2-D mask, with np.compress (several times faster here).
 
     Parameters
     ----------
@@ -29,26 +29,8 @@ def masked(values, mask):
     -------
     selected : ndarray of shape (mask.sum(),) or (mask.sum(), c)
     """
-    if values.ndim == 3:
-        return _masked_rows(np.ascontiguousarray(values), mask)
-    return np.compress(mask.ravel(), values.ravel())
-
-
-# Pixels gathered in one compiled pass (numba): np.compress of the (h * w, c) view took
-# five times the instructions for the foreground colours.
-@njit(cache=True, nogil=True)
-def _masked_rows(values, mask):
-    """``values[mask]`` for values of shape (h, w, c): the selected pixels, row-major."""
-    h, w, channels = values.shape
-    out = np.empty((np.count_nonzero(mask), channels), dtype=values.dtype)
-    k = 0
-    for r in range(h):
-        for c in range(w):
-            if mask[r, c]:
-                for ch in range(channels):
-                    out[k, ch] = values[r, c, ch]
-                k += 1
-    return out
+    flat = values.reshape(mask.size, -1) if values.ndim == 3 else values.ravel()
+    return np.compress(mask.ravel(), flat, axis=0)
 
 
 @njit(cache=True, nogil=True)
