@@ -191,6 +191,17 @@ def table():
                   f"peak {lt['server_rss_mib']['peak']:.0f} MiB (first quarter "
                   f"{lt['server_rss_mib']['first_quarter_mean']:.0f}, last quarter "
                   f"{lt['server_rss_mib']['last_quarter_mean']:.0f}).", ""]
+    ins = load("07_instructions")
+    if ins:
+        counts = ins["instructions"]
+        floor = counts["floor_cv2_imdecode"]
+        lines += ["### 07 instructions (`python experiments/07_instructions.py`), 512-px JPEG",
+                  "", "Counted by callgrind, per call (exact and repeatable, unlike times):", "",
+                  "| stage | instructions (M) | / floor |", "|---|---|---|"]
+        lines += [f"| {name} | {n / 1e6:.2f} | {n / floor:.2f} |" for name, n in counts.items()]
+        lines += ["", f"Each family on its own working copy, so the families' sum "
+                  f"({ins['families_sum'] / 1e6:.2f} M) counts the shared intermediates "
+                  "more than once.", ""]
     return "\n".join(lines)
 
 
