@@ -72,3 +72,25 @@ def test_coarse_laplacian_is_the_mean_absolute_laplacian():
     small = cv2.resize(grey, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     assert half == np.abs(cv2.Laplacian(small, cv2.CV_64F)).mean() / 255.0
     assert quarter > 0
+
+
+def test_orientation_bin_equals_the_arctangent_rule_at_and_near_bin_edges():
+    from numba import njit
+
+    @njit
+    def arctangent_rule(gx, gy):
+        angle = np.degrees(np.arctan2(gy, gx)) % 180.0
+        return int((angle + 11.25) // 22.5) % 8
+
+    rng = np.random.default_rng(0)
+    scaled = rng.standard_normal((20000, 2)) * 10.0 ** rng.uniform(-6, 2, (20000, 1))
+    cases = [tuple(v) for v in scaled]
+    # On each bin edge (both half-planes), a few ulps and 1e-13 to 1e-6 radians off it.
+    for edge in np.concatenate([edges._BOUNDARIES, edges._BOUNDARIES + np.pi]):
+        for off in (0.0, 1e-16, -1e-16, 1e-13, -1e-13, 1e-8, -1e-8, 1e-6, -1e-6):
+            x, y = np.cos(edge + off), np.sin(edge + off)
+            cases += [(x, y), (np.nextafter(x, 2.0), y), (x, np.nextafter(y, -2.0))]
+    cases += [(x, y) for x in (0.0, -0.0, 1.0, -1.0) for y in (0.0, -0.0, 1.0, -1.0)]
+    got = [edges._orientation_bin(gx, gy, edges._BOUNDARY_COS, edges._BOUNDARY_SIN)
+           for gx, gy in cases]
+    assert got == [arctangent_rule(gx, gy) for gx, gy in cases]
