@@ -198,6 +198,16 @@ def test_cut_scan_closed_by_an_end_marker_loads_as_pillow_loads_it():
     np.testing.assert_array_equal(af.load_image(forged), _pillow_pixels(forged))
 
 
+def test_jpeg_damaged_inside_but_complete_loads_as_libjpeg_decodes_it():
+    rng = np.random.default_rng(0)
+    img = cv2_smooth_noise(rng, (64, 48))
+    data = bytearray(encode(img, "JPEG", quality=90))
+    data[-40:-36] = b"\x13\x57\x9b\xdf"  # inside the scan
+    out = af.load_image(bytes(data))
+    assert out.shape == (48, 64, 3)
+    assert not np.array_equal(out, af.load_image(encode(img, "JPEG", quality=90)))
+
+
 def test_malformed_exif_keeps_the_image():
     data = bytearray(encode(blank(32, 32), "JPEG"))
     # An APP1 "Exif" segment whose TIFF header is garbage.
