@@ -358,8 +358,13 @@ def _is_plain_png(data, im):
 
 def _decode_plain_png(data, size):
     """RGB pixels of a plain PNG decoded by OpenCV, or None to let Pillow try (and explain)."""
-    bgr = cv2.imdecode(np.frombuffer(data, np.uint8),
-                       cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    return _opencv_rgb(data, cv2.IMREAD_COLOR, size)
+
+
+def _opencv_rgb(data, flags, size):
+    """RGB pixels that OpenCV decodes from ``data`` with ``flags``, orientation ignored
+    (Pillow's path applies it); None unless they come out ``size`` = (width, height)."""
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), flags | cv2.IMREAD_IGNORE_ORIENTATION)
     if bgr is None or bgr.shape[:2] != (size[1], size[0]):
         return None
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
@@ -438,11 +443,7 @@ def _decode_plain_jpeg(data, limits, max_side):
         # Pillow's draft() rule: the largest DCT scale that keeps both sides >= request.
         fit = min(width // request[0], height // request[1])
         scale = next(s for s in (8, 4, 2, 1) if fit >= s)
-    bgr = cv2.imdecode(np.frombuffer(data, np.uint8),
-                       _JPEG_FLAGS[scale] | cv2.IMREAD_IGNORE_ORIENTATION)
-    if bgr is None or bgr.shape != (-(-height // scale), -(-width // scale), 3):
-        return None
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    return _opencv_rgb(data, _JPEG_FLAGS[scale], (-(-width // scale), -(-height // scale)))
 
 
 _JPEG_FLAGS = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2,
