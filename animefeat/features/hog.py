@@ -41,9 +41,7 @@ def hog_descriptor(image):
     descriptor : ndarray of shape (n_blocks, 4, N_BINS), float64
         Block-normalised histograms: 7x7 blocks of 2x2 cells of 8x8 pixels.
     """
-    work = as_working_copy(image)
-    small = cv2.resize(grey_uint8(work), (HOG_SIDE, HOG_SIDE), interpolation=cv2.INTER_AREA)
-    return _HOG.compute(small).astype(np.float64).reshape(-1, 4, N_BINS)
+    return _compute(image).astype(np.float64).reshape(-1, 4, N_BINS)
 
 
 def hog_features(image):
@@ -59,9 +57,14 @@ def hog_features(image):
         ``mean_<deg>``, ``std_<deg>``: over the 196 normalised cell histograms, for
         orientation bins starting at 0, 20, ..., 160 degrees.
     """
+    return _pooled(_compute(image).reshape(-1, N_BINS))
+
+
+def _compute(image):
+    """OpenCV's HOG descriptor (float32, flat) of the working copy's 64x64 grey copy."""
     work = as_working_copy(image)
     small = cv2.resize(grey_uint8(work), (HOG_SIDE, HOG_SIDE), interpolation=cv2.INTER_AREA)
-    return _pooled(_HOG.compute(small).reshape(-1, N_BINS))
+    return _HOG.compute(small)
 
 
 # Pooling 196 cells of 9 bins is a few hundred additions; numpy's mean and std cost
