@@ -36,7 +36,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import DEFAULT_DATA, RESULTS, save_figure, write_json
+from _common import DEFAULT_DATA, RESULTS, drawing, encode, save_figure, write_json
 from PIL import Image
 from threadpoolctl import threadpool_limits
 
@@ -45,28 +45,6 @@ from animefeat.features import FAMILIES, extract_features
 from animefeat.preprocess import load_for_features, working_copy
 
 SIZES = (256, 512, 1024, 2048)
-
-
-def drawing(side, seed=0):
-    """A cartoon-like test drawing with flat fills, outlines and a gradient sky."""
-    rng = np.random.default_rng(seed)
-    h, w = int(side * 0.75), side
-    y = np.linspace(0, 1, h)[:, None, None]
-    img = (np.array([120, 170, 230]) * (1 - y) + np.array([230, 240, 250]) * y)
-    img = np.repeat(img, w, axis=1).astype(np.uint8).copy()
-    for _ in range(12):
-        c = tuple(int(v) for v in rng.integers(0, [w, h]))
-        r = int(rng.integers(side // 20, side // 6))
-        colour = tuple(int(v) for v in rng.integers(30, 250, 3))
-        cv2.circle(img, c, r, colour, -1, cv2.LINE_AA)
-        cv2.circle(img, c, r, (20, 20, 20), max(1, side // 150), cv2.LINE_AA)
-    return img
-
-
-def encode(img, fmt):
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format=fmt, **({"quality": 90} if fmt == "JPEG" else {}))
-    return buf.getvalue()
 
 
 def interleaved(fns, repeats):
@@ -83,21 +61,13 @@ def interleaved(fns, repeats):
 
 
 def timeit_after(prepare, fn, repeats):
-    """Median ms of ``fn()`` run right after ``prepare()``, which is not timed."""
-    prepare()
-    fn()
-    times = []
-    for _ in range(repeats):
-        prepare()
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times)) * 1000.0
+    """Median ms of ``fn()`` run right after ``prepare()``, which is not counted."""
+    return interleaved([prepare, fn], repeats)[1]
 
 
 def timeit(fn, repeats):
     """Median ms of ``fn()``, after one untimed call (cascades, allocators)."""
-    return timeit_after(lambda: None, fn, repeats)
+    return interleaved([fn], repeats)[0]
 
 
 def main():

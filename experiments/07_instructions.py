@@ -5,14 +5,14 @@ so a change of a few percent is lost in them. Instruction counts are exact and r
 to the instruction: they say how much work each stage does, though not how fast the
 processor does it (a stage that misses the caches costs more time per instruction).
 
-For the 512-px JPEG drawing of experiments/05, this counts (per call, averaged over
-``--repeats`` calls, after a warm-up): ``cv2.imdecode`` of the bytes (the floor),
+For the 512-px JPEG drawing of experiments/05 (``_common.drawing``), this counts, per
+call averaged over ``--repeats`` calls after a warm-up: ``cv2.imdecode`` of the bytes (the floor),
 ``load_for_features``, the working copy, each feature family on a working copy with an
 empty cache, the model with its explanation, and ``classify`` end to end.
 
     python experiments/07_instructions.py [--repeats 20]
 
-It starts itself again under ``valgrind --tool=callgrind`` (about ten minutes: valgrind
+It starts itself again under ``valgrind --tool=callgrind`` (about four minutes here: valgrind
 runs Python some fifty times slower), which must be on the PATH.
 """
 
@@ -30,7 +30,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from _common import RESULTS, write_json
+from _common import RESULTS, drawing, encode, write_json
 
 _CHILD = "ANIMEFEAT_CALLGRIND_CHILD"
 
@@ -79,9 +79,8 @@ def run_stages(repeats):
     from animefeat.features import FAMILIES
     from animefeat.preprocess import load_for_features, working_copy
 
-    bench = _benchmark_module()
     cv2.setNumThreads(1)
-    data = bench.encode(bench.drawing(512), "JPEG")
+    data = encode(drawing(512), "JPEG")
     encoded = np.frombuffer(data, np.uint8)
     model = af.load_model()
     model.warm_up()
@@ -124,18 +123,6 @@ def read_dumps(folder):
         if trigger and total:
             counts[trigger.group(1)] = int(total.group(1))
     return counts
-
-
-def _benchmark_module():
-    """experiments/05, for its synthetic drawing and encoder (a file name that starts
-    with a digit is not importable by name)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "benchmark05", Path(__file__).with_name("05_benchmark.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 if __name__ == "__main__":

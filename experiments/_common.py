@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
+from PIL import Image
 
 import animefeat
 from animefeat.data import read_dataset
@@ -117,3 +120,25 @@ def photo_check(data, table, seed):
                            make=lambda: calibrated_booster(DRAWING_PARAMS, seed=seed))
     threshold = drawing_threshold(data.y_drawing, proba)
     return drawing_check_metrics(data.y_drawing, proba, data.sources, threshold)
+
+
+def drawing(side, seed=0):
+    """A cartoon-like test drawing with flat fills, outlines and a gradient sky."""
+    rng = np.random.default_rng(seed)
+    h, w = int(side * 0.75), side
+    y = np.linspace(0, 1, h)[:, None, None]
+    img = (np.array([120, 170, 230]) * (1 - y) + np.array([230, 240, 250]) * y)
+    img = np.repeat(img, w, axis=1).astype(np.uint8).copy()
+    for _ in range(12):
+        c = tuple(int(v) for v in rng.integers(0, [w, h]))
+        r = int(rng.integers(side // 20, side // 6))
+        colour = tuple(int(v) for v in rng.integers(30, 250, 3))
+        cv2.circle(img, c, r, colour, -1, cv2.LINE_AA)
+        cv2.circle(img, c, r, (20, 20, 20), max(1, side // 150), cv2.LINE_AA)
+    return img
+
+
+def encode(img, fmt):
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format=fmt, **({"quality": 90} if fmt == "JPEG" else {}))
+    return buf.getvalue()
