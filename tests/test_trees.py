@@ -50,6 +50,23 @@ def test_probe_of_a_feature_at_its_reference_changes_nothing(model):
     np.testing.assert_allclose(raw[0, 1:], raw[0, 0], rtol=0, atol=1e-12)
 
 
+def test_packed_trees_keep_every_node_with_children_side_by_side(model):
+    flat = compile_calibrated(model)
+    trees = [p[0].nodes for p in model.calibrated_classifiers_[0].estimator._predictors]
+    assert len(flat.nodes) == sum(len(t) for t in trees)
+    ends = np.r_[flat.roots[1:], len(flat.nodes)]
+    for tree, start, end in zip(trees, flat.roots, ends):
+        packed = flat.nodes[start:end]
+        leaf = packed["flags"] & 1 == 1
+        # A leaf keeps its value where a split keeps its threshold.
+        assert sorted(packed["threshold"][leaf]) == sorted(tree["value"][tree["is_leaf"] == 1])
+        assert sorted(packed["threshold"][~leaf]) == sorted(
+            tree["num_threshold"][tree["is_leaf"] == 0])
+        # Breadth first, children side by side: split k's children are 2k+1 and 2k+2.
+        np.testing.assert_array_equal(packed["left"][~leaf] - start,
+                                      2 * np.arange((~leaf).sum()) + 1)
+
+
 def test_trees_of_depth_zero_are_walked():
     X = np.zeros((20, 2))
     y = np.r_[np.zeros(10), np.ones(10)].astype(int)
