@@ -78,7 +78,7 @@ class WorkingCopy:
     @property
     def foreground_share(self):
         """Share of working pixels in the foreground, in [0, 1]."""
-        return float(self.foreground.mean())
+        return np.count_nonzero(self.foreground) / self.foreground.size
 
 
 _LUMA = np.array([0.299, 0.587, 0.114])
@@ -297,7 +297,8 @@ def _foreground(rgb, page=None):
     # Grow the drawing by 2 px: its outer outline and the edge around it belong to it.
     cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
     foreground = cv2.dilate((~background).astype(np.uint8), cross, iterations=2) > 0
-    if foreground.mean() < 0.02:  # an (almost) blank image: describe all of it
+    # An (almost) blank image: describe all of it.
+    if np.count_nonzero(foreground) / foreground.size < 0.02:
         return np.ones(rgb.shape[:2], dtype=bool)
     return foreground
 

@@ -105,7 +105,7 @@ def colour_features(image):
     """
     work = as_working_copy(image)
     fg = work.foreground
-    area = fg.sum()
+    area = np.count_nonzero(fg)
 
     counts = palette_counts(work)
     cumulative = np.cumsum(counts) / counts.sum()

@@ -76,7 +76,7 @@ def edge_features(image):
     work = as_working_copy(image)
     edges = canny(work)
     fg = work.foreground
-    area = fg.sum()
+    area = np.count_nonzero(fg)
     on_edge = edges & fg
     hist, gradient_sum = _orientations(on_edge, fg, *gradients(work))
     n_edge = hist.sum()

@@ -94,9 +94,9 @@ def line_features(image):
     mask = line_mask(work)
     depth = work.cache[("lines", LINE_CONTRAST, CLOSING_SIZE)][1]
     fg = work.foreground
-    area = fg.sum()
-    n_line = mask.sum()
-    black = ((work.grey < BLACK_LEVEL) & fg).sum()
+    area = np.count_nonzero(fg)
+    n_line = np.count_nonzero(mask)
+    black = np.count_nonzero((work.grey < BLACK_LEVEL) & fg)
     if n_line == 0:
         nan = float("nan")
         return np.array([0.0, nan, nan, nan, nan, nan, nan, nan, safe_ratio(black, area)])

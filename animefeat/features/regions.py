@@ -263,7 +263,7 @@ def region_features(image):
     """
     work = as_working_copy(image)
     fg = work.foreground
-    area = fg.sum()
+    area = np.count_nonzero(fg)
     residuals = [_residual(work, n) / 255.0 for n in (8, 4)]
     # Regions: 4-connected runs of one paint.
     sizes = component_sizes(_index_image(work, _palette(work, N_PAINTS)[0]), False)
