@@ -135,6 +135,14 @@ def colour_features(image):
     ], dtype=np.float64)
 
 
+# HSV bytes in [0, 1] (as a float copy of the HSV view would hold them), and what the
+# pixel loop derives from each byte: tables instead of three divisions per pixel.
+_UNIT = np.arange(256) / 255.0
+_SATURATED = _UNIT > 0.2
+_HUE_BIN = (_UNIT * N_HUES).astype(np.intp) % N_HUES
+_COARSE_BIN = ((_UNIT + 0.5 / N_HUE_BINS) * N_HUE_BINS).astype(np.intp) % N_HUE_BINS
+
+
 # The per-pixel statistics in one compiled pass (numba) over the foreground, instead
 # of a masked copy and a dozen array operations per statistic.
 @njit(cache=True, nogil=True)
@@ -176,19 +184,18 @@ def _pixel_stats(fg, hsv, ycrcb, slope):
                 flat += 1
             elif s < SHADING_SLOPE:
                 shading += 1
-            # Divided here, as a float copy of the HSV view would be: the same values.
-            hue, sat, val = hsv[r, c, 0] / 255.0, hsv[r, c, 1] / 255.0, hsv[r, c, 2] / 255.0
-            sat_sum += sat
-            val_sum += val
-            if sat > 0.2 and val > 0.2:
-                hue_hist[int(hue * N_HUES) % N_HUES] += 1
-                coarse[int((hue + 0.5 / N_HUE_BINS) * N_HUE_BINS) % N_HUE_BINS] += 1
+            hue, sat, val = hsv[r, c, 0], hsv[r, c, 1], hsv[r, c, 2]
+            sat_sum += _UNIT[sat]
+            val_sum += _UNIT[val]
+            if _SATURATED[sat] and _SATURATED[val]:
+                hue_hist[_HUE_BIN[hue]] += 1
+                coarse[_COARSE_BIN[hue]] += 1
             # Chai & Ngan's (1999) YCrCb skin rule: works for drawn skin as well as real.
             luma, cr, cb = ycrcb[r, c, 0], ycrcb[r, c, 1], ycrcb[r, c, 2]
             if 133 <= cr <= 173 and 77 <= cb <= 127 and luma > 60:
                 n_skin += 1
-                skin_val += val
-                skin_sat += sat
+                skin_val += _UNIT[val]
+                skin_sat += _UNIT[sat]
     stats = np.zeros(9)
     if n == 0:
         return stats, hue_hist, coarse
@@ -197,8 +204,8 @@ def _pixel_stats(fg, hsv, ycrcb, slope):
     for r in range(h):
         for c in range(w):
             if fg[r, c]:
-                sat_dev += (hsv[r, c, 1] / 255.0 - sat_mean) ** 2
-                val_dev += (hsv[r, c, 2] / 255.0 - val_mean) ** 2
+                sat_dev += (_UNIT[hsv[r, c, 1]] - sat_mean) ** 2
+                val_dev += (_UNIT[hsv[r, c, 2]] - val_mean) ** 2
     stats = np.array([flat, shading, sat_mean, np.sqrt(sat_dev / n), val_mean,
                       np.sqrt(val_dev / n), n_skin, skin_val / max(n_skin, 1),
                       skin_sat / max(n_skin, 1)], dtype=np.float64)
