@@ -47,3 +47,14 @@ def test_palette_counts_sorted_and_complete():
     counts = colour.palette_counts(palette_blocks(3))
     assert len(counts) == 3 and counts.sum() == 128 * 128
     assert list(counts) == sorted(counts, reverse=True)
+
+
+def test_palette_counts_of_runs_equal_a_plain_count():
+    # Runs of one colour, colours coming back after others, and single pixels.
+    rng = np.random.default_rng(3)
+    colours = rng.integers(0, 256, (6, 3), dtype=np.uint8)
+    pixels = colours[np.repeat(rng.integers(0, 6, 400), rng.integers(1, 30, 400))]
+    keys = [tuple(int(v) >> (8 - colour.BITS) for v in p) for p in pixels]
+    _, want = np.unique(keys, axis=0, return_counts=True)
+    got = colour._palette_counts(pixels, colour.BITS)
+    assert list(got) == sorted(want, reverse=True)
