@@ -86,8 +86,9 @@ def _median_cut(pixels, n_colours):
     """
     n = pixels.shape[0]
     hists = np.zeros((n_colours, 3, 256), dtype=np.int64)
-    order = np.arange(n)
-    _add_counts(hists[0], pixels, order, 0, n)
+    for i in range(n):
+        for c in range(3):
+            hists[0, c, pixels[i, c]] += 1
     errors = np.zeros(n_colours)
     channels = np.zeros(n_colours, dtype=np.intp)
     cuts = np.zeros(n_colours, dtype=np.intp)
@@ -96,6 +97,7 @@ def _median_cut(pixels, n_colours):
     errors[0], channels[0], cuts[0], losses[0] = _box_stats(hists[0], means[0])
     # Pixel indices grouped by box: box b holds order[starts[b]:ends[b]], so a split
     # reads only the pixels of the box it splits.
+    order = np.arange(n)
     starts = np.zeros(n_colours, dtype=np.intp)
     ends = np.zeros(n_colours, dtype=np.intp)
     ends[0] = n
@@ -120,9 +122,10 @@ def _median_cut(pixels, n_colours):
             if v > cut or (strict and v == cut):
                 hi -= 1
                 order[lo], order[hi] = order[hi], i
+                for c in range(3):
+                    hists[n_boxes, c, pixels[i, c]] += 1
             else:
                 lo += 1
-        _add_counts(hists[n_boxes], pixels, order, lo, ends[box])
         starts[n_boxes], ends[n_boxes], ends[box] = lo, ends[box], lo
         parents[n_boxes] = box
         hists[box] -= hists[n_boxes]
@@ -136,31 +139,6 @@ def _median_cut(pixels, n_colours):
         for k in range(starts[b], ends[b]):
             labels[order[k]] = b
     return labels, parents[:n_boxes], palettes[:n_boxes], residuals[:n_boxes]
-
-
-@njit(cache=True, nogil=True)
-def _add_counts(hist, pixels, order, start, end):
-    """Add the channel values of ``pixels[order[start:end]]`` to ``hist``, shape (3, 256).
-
-    Drawings have long runs of one colour, and incrementing the same bin again and
-    again waits on the previous increment each time: a run is counted first and
-    added once.
-    """
-    k = start
-    while k < end:
-        i = order[k]
-        r, g, b = pixels[i, 0], pixels[i, 1], pixels[i, 2]
-        run = 1
-        k += 1
-        while k < end:
-            j = order[k]
-            if pixels[j, 0] != r or pixels[j, 1] != g or pixels[j, 2] != b:
-                break
-            run += 1
-            k += 1
-        hist[0, r] += run
-        hist[1, g] += run
-        hist[2, b] += run
 
 
 @njit(cache=True, nogil=True)
