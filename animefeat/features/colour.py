@@ -69,23 +69,13 @@ def _palette_counts(pixels, bits):
     # The colours met, so that only they are read back (a few hundred of 32,768 bins).
     used = np.empty(pixels.shape[0], dtype=np.intp)
     n_used = 0
-    # Flat fills give long runs of one colour, and incrementing one bin again and again
-    # waits on the previous increment each time: a run is counted first.
-    last, run = -1, 0
-    for i in range(pixels.shape[0] + 1):
-        key = -1
-        if i < pixels.shape[0]:
-            r, g, b = np.intp(pixels[i, 0]), np.intp(pixels[i, 1]), np.intp(pixels[i, 2])
-            key = ((r >> shift) << (2 * bits)) | ((g >> shift) << bits) | (b >> shift)
-        if key == last:
-            run += 1
-            continue
-        if run:
-            if counts[last] == 0:
-                used[n_used] = last
-                n_used += 1
-            counts[last] += run
-        last, run = key, 1
+    for i in range(pixels.shape[0]):
+        r, g, b = np.intp(pixels[i, 0]), np.intp(pixels[i, 1]), np.intp(pixels[i, 2])
+        key = ((r >> shift) << (2 * bits)) | ((g >> shift) << bits) | (b >> shift)
+        if counts[key] == 0:
+            used[n_used] = key
+            n_used += 1
+        counts[key] += 1
     out = np.empty(n_used, dtype=np.int64)
     for j in range(n_used):
         out[j] = counts[used[j]]

@@ -146,15 +146,8 @@ def texture_features(image):
 def _foreground_counts(codes, foreground, n_codes):
     """``np.bincount(codes[foreground], minlength=n_codes)`` without the masked copy."""
     counts = np.zeros(n_codes, dtype=np.int64)
-    # Flat fills give long runs of one code, and incrementing one bin again and again
-    # waits on the previous increment each time: a run is counted first.
-    code, run = 0, 0
     for r in range(codes.shape[0]):
         for c in range(codes.shape[1]):
             if foreground[r, c]:
-                if codes[r, c] != code:
-                    counts[code] += run
-                    code, run = codes[r, c], 0
-                run += 1
-    counts[code] += run
+                counts[codes[r, c]] += 1
     return counts
