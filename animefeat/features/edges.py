@@ -6,6 +6,8 @@ fabric folds and shading boundaries, so its edge maps are denser and more broken
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import cv2
 import numpy as np
 from numba import njit
@@ -181,6 +183,12 @@ def _contour_stats(edges):
     return straight, total, lengths.tolist()
 
 
+# A step between neighbouring contour points is 0, 1 or sqrt(2) long (squared: 0, 1,
+# 2), in float32 as cv2.arcLength takes it: read from this table, not computed.
+_STEP = np.sqrt(np.arange(3, dtype=np.float32)).astype(np.float64)
+_TOLERANCE_RATIO = Fraction(STRAIGHT_TOLERANCE).as_integer_ratio()
+
+
 # Contours are many and short: one compiled pass (numba) over all their points.
 @njit(cache=True, nogil=True)
 def _straightness(points, sizes):
@@ -192,13 +200,19 @@ def _straightness(points, sizes):
     straight = total = 0
     lengths = []
     start = 0
+    # The points are integers, so both tests of a point are exact in integers: the
+    # chord is longer than STRAIGHT_SPAN when its squared length is, and the point is
+    # within STRAIGHT_TOLERANCE of it when tolerance**2 * chord**2 >= deviation**2
+    # (deviation = |cross product| = distance * chord), as a ratio of small integers.
+    tol_num, tol_den = _TOLERANCE_RATIO
     for size in sizes:
         # cv2.arcLength, closed: float32 steps summed in float64. An open edge chain is
         # traced forth and back: half the closed length is its length.
         length = 0.0
         for k in range(size):
             p, q = points[start + k - 1 if k else start + size - 1], points[start + k]
-            length += np.sqrt(np.float32((q[0] - p[0]) ** 2 + (q[1] - p[1]) ** 2))
+            step = (q[0] - p[0]) ** 2 + (q[1] - p[1]) ** 2
+            length += _STEP[step] if step <= 2 else np.sqrt(np.float32(step))
         length /= 2.0
         if length >= 5:
             lengths.append(length)
@@ -209,11 +223,12 @@ def _straightness(points, sizes):
                     before = points[start + (k - STRAIGHT_SPAN) % size]
                     after = points[start + (k + STRAIGHT_SPAN) % size]
                     here = points[start + k]
-                    cx, cy = float(after[0] - before[0]), float(after[1] - before[1])
-                    norm = np.hypot(cx, cy)
-                    deviation = abs(cx * (here[1] - before[1]) - cy * (here[0] - before[0]))
+                    cx, cy = np.int64(after[0] - before[0]), np.int64(after[1] - before[1])
+                    chord2 = cx * cx + cy * cy
+                    deviation = cx * (here[1] - before[1]) - cy * (here[0] - before[0])
                     # A short chord means the trace turns back (an open stroke's end).
-                    if norm > STRAIGHT_SPAN and deviation <= STRAIGHT_TOLERANCE * max(norm, 1.0):
+                    if (chord2 > STRAIGHT_SPAN * STRAIGHT_SPAN and tol_den * tol_den
+                            * deviation * deviation <= tol_num * tol_num * chord2):
                         straight += 1
         start += size
     return float(straight), float(total), np.array(lengths)
