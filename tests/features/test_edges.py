@@ -94,3 +94,47 @@ def test_orientation_bin_equals_the_arctangent_rule_at_and_near_bin_edges():
     got = [edges._orientation_bin(gx, gy, edges._BOUNDARY_COS, edges._BOUNDARY_SIN)
            for gx, gy in cases]
     assert got == [arctangent_rule(gx, gy) for gx, gy in cases]
+
+
+def _straightness_by_the_formula(points, sizes):
+    """Straight points, points and lengths: the rule as documented, in floating point."""
+    straight = total = 0
+    lengths = []
+    start = 0
+    for size in sizes:
+        contour = points[start:start + size].astype(np.float64)
+        steps = np.diff(np.vstack([contour[-1:], contour]), axis=0)
+        # cv2.arcLength: float32 steps, summed one by one in float64.
+        length = 0.0
+        for step in np.sqrt((steps ** 2).sum(1).astype(np.float32)):
+            length += float(step)
+        length /= 2
+        if length >= 5:
+            lengths.append(length)
+            total += size
+            if size > 2 * edges.STRAIGHT_SPAN:
+                for k in range(size):
+                    before = contour[(k - edges.STRAIGHT_SPAN) % size]
+                    after = contour[(k + edges.STRAIGHT_SPAN) % size]
+                    chord = after - before
+                    norm = np.hypot(*chord)
+                    offset = contour[k] - before
+                    cross = chord[0] * offset[1] - chord[1] * offset[0]
+                    distance = abs(cross) / max(norm, 1.0)
+                    straight += bool(norm > edges.STRAIGHT_SPAN
+                                     and distance <= edges.STRAIGHT_TOLERANCE)
+        start += size
+    return straight, total, lengths
+
+
+def test_straightness_follows_the_documented_rule():
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        sizes = rng.integers(1, 60, 8).astype(np.intp)
+        # Random walks of 8-neighbour steps: contours as findContours traces them.
+        steps = rng.integers(-1, 2, (int(sizes.sum()), 2))
+        points = (64 + np.cumsum(steps, axis=0)).astype(np.int32)
+        straight, total, lengths = edges._straightness(points, sizes)
+        want = _straightness_by_the_formula(points, sizes)
+        assert (straight, total) == want[:2]
+        assert list(lengths) == want[2]
