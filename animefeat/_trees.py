@@ -2,8 +2,8 @@
 
 scikit-learn predicts with a :class:`HistGradientBoostingClassifier` one tree at a
 time, and each tree call costs Python overhead: for one image and 600 trees that is
-most of the model's latency. Here all trees' nodes are packed into flat arrays that
-a compiled loop (numba) walks.
+most of the model's latency. Here all trees' nodes are packed into one array of
+16-byte records that a compiled loop (numba) walks.
 
 The explanation probes (each feature in turn replaced by its reference value) are
 computed sparsely: replacing feature ``j`` can only change a tree whose path for the

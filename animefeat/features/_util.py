@@ -28,6 +28,7 @@ def masked(values, mask):
     Returns
     -------
     selected : ndarray of shape (mask.sum(),) or (mask.sum(), c)
+        For (h, w, 3) uint8 values, a view with a row stride of 4 bytes.
     """
     if values.ndim == 3 and values.shape[2] == 3 and values.dtype == np.uint8:
         # np.compress copies a 3-byte item with one memcpy call each; padded to RGBA,

@@ -24,6 +24,8 @@ CANNY_LOW, CANNY_HIGH = 40, 120
 # A contour point is on a straight run when it lies within STRAIGHT_TOLERANCE px of the
 # chord joining the points STRAIGHT_SPAN px before and after it along the contour
 # (a circle of radius 15 working px deviates 1.25 px; a digital line at most 0.5).
+# The tolerance must be a ratio of small integers (0.75 = 3/4): the test is done in
+# integers with it.
 STRAIGHT_SPAN, STRAIGHT_TOLERANCE = 6, 0.75
 
 NAMES = (

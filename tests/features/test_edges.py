@@ -127,6 +127,13 @@ def _straightness_by_the_formula(points, sizes):
     return straight, total, lengths
 
 
+def test_straight_tolerance_keeps_the_integer_test_small():
+    # 16 * deviation**2 <= 9 * chord**2 for 0.75: far from int64's range.
+    numerator, denominator = edges._TOLERANCE_RATIO
+    assert numerator / denominator == edges.STRAIGHT_TOLERANCE
+    assert denominator <= 1024
+
+
 def test_straightness_follows_the_documented_rule():
     rng = np.random.default_rng(5)
     for _ in range(50):
