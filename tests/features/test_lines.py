@@ -96,3 +96,26 @@ def test_stroke_distance_ignores_the_image_border_like_opencv():
     distances, _ = lines._stroke_stats(mask, skeleton)
     assert distances.tolist() == expected[skeleton].tolist()
     assert distances[0] == np.float32(np.sqrt(128))
+
+
+def test_skeleton_equals_scikit_image_on_random_masks():
+    from skimage.morphology import skeletonize
+
+    rng = np.random.default_rng(8)
+    for k in range(300):
+        h, w = rng.integers(1, 48, 2)
+        if k % 2:
+            # Blobs: thresholded smooth noise, as line masks are.
+            mask = np.cumsum(np.cumsum(rng.random((h, w)) - 0.5, 0), 1) > 0
+        else:
+            mask = rng.random((h, w)) < rng.uniform(0.05, 0.95)
+        np.testing.assert_array_equal(lines.skeletonize(mask), skeletonize(mask))
+
+
+def test_skeleton_of_a_thick_bar_is_one_pixel_wide():
+    mask = np.zeros((24, 48), dtype=bool)
+    mask[10:15, 4:44] = True
+    skeleton = lines.skeletonize(mask)
+    assert not (skeleton & ~mask).any()
+    assert skeleton.sum(axis=0).max() == 1  # one pixel per column
+    assert skeleton.sum() >= 30  # most of the bar's length survives
