@@ -302,32 +302,38 @@ def memory(n_images):
                                 stderr=subprocess.DEVNULL, env=ONE_THREAD_ENV)
         samples = []
         while proc.poll() is None:
-            samples.append([round(time.perf_counter() - t, 1), _tree_rss_mib(proc.pid)])
+            samples.append([round(time.perf_counter() - t, 1), *_tree_rss_mib(proc.pid)])
             time.sleep(2)
         seconds = time.perf_counter() - t
         rows = sum(1 for _ in open(Path(tmp, "out.csv"))) - 1
-    later = [m for s, m in samples if s > 30 and m] or [m for _, m in samples if m]
-    print(f"memory run: {n_images} images in {seconds:.0f} s, RSS {min(later)}-{max(later)} MiB")
+    # The steady state: past the first quarter of the run (start-up, model loads) and
+    # while every worker is alive (a sample taken as they exit reads only the main one).
+    workers = max(n for _, _, n in samples)
+    steady = [m for s, m, n in samples if s > seconds / 4 and n == workers and m]
+    steady = steady or [m for _, m, _ in samples if m]
+    print(f"memory run: {n_images} images in {seconds:.0f} s, RSS {min(steady)}-{max(steady)} MiB")
     return {"images": n_images, "rows_written": rows, "seconds": round(seconds, 1),
             "images_per_second": round(n_images / seconds, 1),
-            "rss_mib_after_30s": {"min": min(later), "max": max(later)},
-            "samples_seconds_mib": samples}
+            "rss_mib_steady": {"min": min(steady), "max": max(steady)},
+            "samples_seconds_mib_processes": samples}
 
 
 def _tree_rss_mib(pid):
-    """Resident memory of a process and all its descendants, in MiB (from /proc)."""
-    total, todo = 0, [pid]
+    """Resident memory of a process and all its descendants, in MiB (from /proc), and
+    how many processes that is."""
+    total, todo, count = 0, [pid], 0
     while todo:
         p = todo.pop()
         try:
             with open(f"/proc/{p}/status") as f:
                 total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+            count += 1
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as f:
                     todo += [int(c) for c in f.read().split()]
         except (OSError, StopIteration):
             continue
-    return total // 1024
+    return total // 1024, count
 
 
 def _has_dask():

@@ -175,9 +175,9 @@ def table():
         if mem:
             lines += ["", f"A folder of {mem['images']:,} JPEGs at -j 2: {mem['seconds']:.0f} s "
                       f"({mem['images_per_second']} images/s), {mem['rows_written']:,} rows "
-                      "written; resident memory of the main process and its workers after "
-                      f"the first 30 s: {mem['rss_mib_after_30s']['min']} to "
-                      f"{mem['rss_mib_after_30s']['max']} MiB."]
+                      "written; resident memory of the main process and its workers once "
+                      "started (past the first quarter of the run, all workers alive): "
+                      f"{mem['rss_mib_steady']['min']} to {mem['rss_mib_steady']['max']} MiB."]
         lines += ["", "![benchmark](results/05_benchmark.png)", ""]
     lt = load("06_load_test")
     if lt:
