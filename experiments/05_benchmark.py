@@ -47,6 +47,11 @@ from animefeat.preprocess import load_for_features, working_copy
 SIZES = (256, 512, 1024, 2048)
 
 
+def floor(data):
+    """The floor: OpenCV's decode of the encoded bytes, nothing else."""
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+
+
 def interleaved(fns, repeats):
     """Median ms of each of ``fns`` when they take turns, each right after the others."""
     for fn in fns:
@@ -99,9 +104,7 @@ def main():
                 work = working_copy(rgb)
                 x = af.extract_features(work)
                 row = {"format": fmt, "side": side, "bytes": len(data),
-                       "floor_cv2_imdecode": timeit(
-                           lambda d=data: cv2.imdecode(np.frombuffer(d, np.uint8),
-                                                       cv2.IMREAD_COLOR), args.repeats),
+                       "floor_cv2_imdecode": timeit(lambda d=data: floor(d), args.repeats),
                        "load_image": timeit(lambda d=data: af.load_image(d), args.repeats),
                        "load_image_reduced": timeit(lambda d=data: load_for_features(d),
                                                     args.repeats),
@@ -133,8 +136,8 @@ def main():
                 # and branch history stay warm; classify's stages push each other out.
                 # Taking turns puts both in the same state.
                 floor_turns, classify_turns = interleaved(
-                    [lambda d=data: cv2.imdecode(np.frombuffer(d, np.uint8), cv2.IMREAD_COLOR),
-                     lambda d=data: af.classify(d, model=model)], args.repeats)
+                    [lambda d=data: floor(d), lambda d=data: af.classify(d, model=model)],
+                    args.repeats)
                 row["floor_interleaved"] = floor_turns
                 row["classify_interleaved"] = classify_turns
                 row["ratio_interleaved"] = classify_turns / floor_turns
@@ -188,8 +191,7 @@ def real_images(folder, model, per_group, cnn, repeats=7):
             work = working_copy(load_for_features(data))
             rows["faces_found"] += face.detect_face(work)[0] is not None
             rows["long_side"].append(max(Image.open(io.BytesIO(data)).size))  # header only
-            rows["floor"].append(timeit(lambda d=data: cv2.imdecode(
-                np.frombuffer(d, np.uint8), cv2.IMREAD_COLOR), repeats))
+            rows["floor"].append(timeit(lambda d=data: floor(d), repeats))
             rows["classify"].append(timeit(lambda d=data: af.classify(d, model=model), repeats))
             rows["family.face"].append(timeit(
                 lambda w=work: face.face_features(replace(w, cache={})), repeats))
