@@ -71,3 +71,9 @@ def test_masked_equals_boolean_indexing():
     grey, rgb = rng.random((7, 9)), rng.integers(0, 256, (7, 9, 3))
     np.testing.assert_array_equal(masked(grey, mask), grey[mask])
     np.testing.assert_array_equal(masked(rgb, mask), rgb[mask])
+    # 8-bit RGB takes the 4-byte-word gather; a non-contiguous view goes through it too.
+    rgb8 = rgb.astype(np.uint8)
+    np.testing.assert_array_equal(masked(rgb8, mask), rgb8[mask])
+    np.testing.assert_array_equal(masked(rgb8[:, ::-1], mask), rgb8[:, ::-1][mask])
+    empty = np.zeros_like(mask)
+    assert masked(rgb8, empty).shape == (0, 3)
