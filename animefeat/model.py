@@ -56,8 +56,10 @@ MODEL_FORMAT = 1
 #: reduced JPEG decode keeps the long side (not the short one) >= 256 px. 4: faces
 #: detected on a 96-px copy (24-px faces, step 1.3); colourfulness from exact integer
 #: moments and the mean gradient summed in one pass (last-digit changes). 5: eyes at most
-#: half the face's width.
-FEATURES_VERSION = 5
+#: half the face's width. 6: large images reach the working copy by a power of two (JPEGs
+#: at the DCT scale whose long side stays >= 128 px, not 256; others by block averages)
+#: instead of a fractional area average to 256 px.
+FEATURES_VERSION = 6
 LABELS = ("cartoon", "anime")  # class 0, class 1
 
 # Every type a model file may contain. Anything else, e.g. a function smuggled in,

@@ -41,7 +41,7 @@ from .model import (
     calibrated_booster,
     new_card,
 )
-from .preprocess import DECODE_SIDE, WORK_SIDE, load_for_features, trim_borders
+from .preprocess import WORK_SIDE, load_for_features, trim_borders
 
 __all__ = [
     "PARAM_GRID",
@@ -115,7 +115,10 @@ def degrade(image, rng):
 def _rows_for(path, index, families, augment, seed):
     rgb = load_for_features(path)
     rows = [extract_features(rgb, families=families)]
-    if augment and max(rgb.shape[:2]) > AUGMENT_ABOVE:
+    # The file's own size: a large JPEG is decoded at a reduced scale.
+    with Image.open(path) as im:
+        long_side = max(im.size)
+    if augment and long_side > AUGMENT_ABOVE:
         rng = np.random.default_rng([seed, index])
         rows.append(extract_features(degrade(rgb, rng), families=families))
     return rows
@@ -148,7 +151,6 @@ def feature_table(dataset, *, families=None, augment=True, seed=0, n_jobs=None,
     key = hashlib.sha256(json.dumps({
         "data": dataset.manifest_sha256, "n": len(dataset), "families": families,
         "augment": augment, "seed": seed, "features": FEATURES_VERSION, "side": WORK_SIDE,
-        "decode_side": DECODE_SIDE,
         "names": feature_names(families),
     }, sort_keys=True).encode()).hexdigest()[:16]
     cached = Path(cache_dir) / f"features-{key}.npz" if cache_dir else None

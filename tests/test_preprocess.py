@@ -1,8 +1,14 @@
 import numpy as np
 import pytest
-from synth import blank, cartoon, grey_bands, palette_blocks
+from synth import blank, cartoon, encode, grey_bands, palette_blocks
 
-from animefeat.preprocess import WORK_SIDE, trim_borders, working_copy
+from animefeat.preprocess import (
+    WORK_SIDE,
+    load_for_features,
+    reduce_whole,
+    trim_borders,
+    working_copy,
+)
 
 
 def test_long_side_is_work_side():
@@ -72,6 +78,63 @@ def test_crop_is_in_original_pixels():
     top, bottom, left, right = working_copy(img).crop
     # 300-px page each side, less the 2% margin of the reduced image, in original pixels.
     assert 250 <= top <= 300 and 250 <= left <= 300 and top == bottom == left == right
+
+
+def test_crop_counts_the_rows_left_out_of_the_blocks():
+    # 1203 px reduce by 8 (150 blocks of 8 rows): the last 3 rows fall outside the
+    # blocks and count as trimmed, so the bottom crop is the top's plus 3.
+    img = blank(1203, 1203)
+    img[300:900, 300:900] = (200, 30, 30)
+    top, bottom, left, right = working_copy(img).crop
+    assert 250 <= top <= 300 and (bottom, left, right) == (top + 3, top, top + 3)
+
+
+def test_reduce_whole_averages_blocks():
+    img = np.zeros((4, 6, 3), np.uint8)
+    img[:2, :2] = 40
+    img[0, 0] = 80  # block mean (80 + 3 * 40) / 4 = 50
+    img[2:, 4:] = (10, 20, 30)
+    out = reduce_whole(img, 2)
+    assert out.shape == (2, 3, 3)
+    assert out[0, 0].tolist() == [50, 50, 50]
+    assert out[1, 2].tolist() == [10, 20, 30]
+    assert not out[0, 1].any() and not out[1, 0].any()
+
+
+def test_reduce_whole_leaves_out_rows_and_columns_that_do_not_fill_a_block():
+    img = np.zeros((5, 7, 3), np.uint8)
+    img[4, :] = 255  # the fifth row and seventh column are outside the 2 x 2 blocks
+    img[:, 6] = 255
+    out = reduce_whole(img, 2)
+    assert out.shape == (2, 3, 3) and not out.any()
+
+
+def test_reduce_whole_by_one_is_the_image_itself():
+    img = cartoon()
+    assert reduce_whole(img, 1) is img
+
+
+def test_reduce_whole_of_a_thin_strip_keeps_one_pixel_across():
+    out = reduce_whole(np.full((3, 1000, 3), 90, np.uint8), 8)
+    assert out.shape == (1, 125, 3) and (out == 90).all()
+
+
+@pytest.mark.parametrize(("side", "expected"), [(128, 150), (256, 300), (600, 600)])
+def test_large_jpeg_is_decoded_at_the_scale_the_working_copy_needs(side, expected):
+    # 600 px: 1/4 (150 px) is the smallest DCT scale still >= 128 px; 1/2 for 256.
+    data = encode(cartoon(size=600), "JPEG", quality=95)
+    assert max(load_for_features(data, side=side).shape[:2]) == expected
+
+
+def test_jpeg_file_and_its_pixels_give_nearly_the_same_working_copy():
+    # The file is reduced in its decoder (DCT scale 1/4), the array by 4 x 4 block
+    # averages: nearly the same pixels reach the trimming and resizing.
+    img = cartoon(size=600)
+    from_array = working_copy(load_for_features(encode(img, "JPEG", quality=95), side=600))
+    from_file = working_copy(encode(img, "JPEG", quality=95))
+    assert from_array.rgb.shape == from_file.rgb.shape
+    diff = np.abs(from_array.rgb.astype(int) - from_file.rgb.astype(int))
+    assert diff.mean() < 0.5
 
 
 @pytest.mark.parametrize("n", [1, 2, 7, 256])
