@@ -1,10 +1,11 @@
 """05: where the time goes, per stage, against the decode floor, on one core.
 
-For synthetic drawings at about 256, 512, 1024 and 2048 px on the long side, encoded as
-JPEG and PNG, times (median of repeats): ``cv2.imdecode`` of the same bytes (the floor),
-our ``load_image`` (full and reduced JPEG decode), the working copy, each feature
-family (``face`` too, though the shipped model does not use it), the model (with and
-without explanation), end-to-end ``classify``, and, where PyTorch is installed, the CNN
+For synthetic drawings at 256, 512, 1024 and 2048 px on the long side, and at 500 and
+1000 px (powers of two take the fastest paths of libjpeg and OpenCV all the way down to
+the working copy; most pictures are of other sizes), encoded as JPEG and PNG, times
+(median of repeats): ``cv2.imdecode`` of the same bytes (the floor), our ``load_image``
+(full and reduced JPEG decode), the working copy, each feature family, the model (with
+and without explanation), end-to-end ``classify``, and, where PyTorch is installed, the CNN
 peer of 03 on the same bytes (decode, resize to 128 px, forward pass; untrained weights
 cost the same as trained ones). The floor and ``classify`` are also timed taking turns
 (decode, classify, decode, ...), so that neither runs with caches and branch history
@@ -44,7 +45,7 @@ import animefeat as af
 from animefeat.features import FAMILIES, extract_features
 from animefeat.preprocess import load_for_features, working_copy
 
-SIZES = (256, 512, 1024, 2048)
+SIZES = (256, 500, 512, 1000, 1024, 2048)
 
 
 def floor(data):
