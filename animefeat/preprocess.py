@@ -31,8 +31,7 @@ from numba import njit
 
 from .io import load_image
 
-__all__ = ["WORK_SIDE", "WorkingCopy", "load_for_features", "reduce_whole", "trim_borders",
-           "working_copy"]
+__all__ = ["WORK_SIDE", "WorkingCopy", "load_for_features", "trim_borders", "working_copy"]
 
 WORK_SIDE = 128
 # A border line is "flat" when nearly all its pixels are within this distance of its colour.
@@ -134,7 +133,7 @@ def working_copy(image, *, side=WORK_SIDE):
     height, width = rgb.shape[:2]
     # The largest power of two that keeps the long side >= side.
     factor = 1 << max(0, (max(height, width) // side).bit_length() - 1)
-    reduced = reduce_whole(rgb, factor)
+    reduced, (row_block, col_block) = _reduce_whole(rgb, factor)
     top, bottom, left, right = trim_borders(reduced)
     core = reduced[top:reduced.shape[0] - bottom, left:reduced.shape[1] - right]
     core_height, core_width = core.shape[:2]
@@ -145,11 +144,9 @@ def working_copy(image, *, side=WORK_SIDE):
     else:
         interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
         small = cv2.resize(np.ascontiguousarray(core), size, interpolation=interpolation)
-    # In original pixels: the block average drops the last rows and columns that do
-    # not fill a block, and those count as trimmed.
-    row_factor, col_factor = min(factor, height), min(factor, width)
-    crop = (top * row_factor, height - (reduced.shape[0] - bottom) * row_factor,
-            left * col_factor, width - (reduced.shape[1] - right) * col_factor)
+    # In original pixels: the rows and columns left out of the blocks count as trimmed.
+    crop = (top * row_block, height - (reduced.shape[0] - bottom) * row_block,
+            left * col_block, width - (reduced.shape[1] - right) * col_block)
     # Scaled in place: the same values without a second temporary of each.
     grey = small @ _LUMA
     grey /= 255.0
@@ -159,7 +156,7 @@ def working_copy(image, *, side=WORK_SIDE):
         crop=crop, scale=scale / factor)
 
 
-def reduce_whole(image, factor):
+def _reduce_whole(image, factor):
     """Shrink an image by a whole factor, each output pixel the mean of a block.
 
     Parameters
@@ -170,20 +167,22 @@ def reduce_whole(image, factor):
 
     Returns
     -------
-    reduced : ndarray of shape (H // factor, W // factor, 3), uint8
-        The mean of each ``factor`` x ``factor`` block, rounded; the last rows and
-        columns that do not fill a block are left out. ``image`` itself when
-        ``factor`` is 1.
+    reduced : ndarray of shape (H // rows, W // cols, 3), uint8
+        The mean of each block, rounded; the last rows and columns that do not fill a
+        block are left out. ``image`` itself when ``factor`` is 1.
+    block : tuple of 2 int
+        ``(rows, cols)``, the block's shape.
     """
     if factor <= 1:
-        return image
+        return image, (1, 1)
     height, width = image.shape[:2]
     rows, cols = min(factor, height), min(factor, width)
     out_height, out_width = height // rows, width // cols
     # Whole blocks only: OpenCV then takes its block-average path, not the weighted
     # area average of a fractional factor.
-    return cv2.resize(image[:out_height * rows, :out_width * cols], (out_width, out_height),
-                      interpolation=cv2.INTER_AREA)
+    reduced = cv2.resize(image[:out_height * rows, :out_width * cols], (out_width, out_height),
+                         interpolation=cv2.INTER_AREA)
+    return reduced, (rows, cols)
 
 
 def trim_borders(image, *, tolerance=_FLAT_TOLERANCE, min_keep=0.25, margin=0.02):

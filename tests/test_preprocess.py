@@ -4,8 +4,8 @@ from synth import blank, cartoon, encode, grey_bands, palette_blocks
 
 from animefeat.preprocess import (
     WORK_SIDE,
+    _reduce_whole,
     load_for_features,
-    reduce_whole,
     trim_borders,
     working_copy,
 )
@@ -94,8 +94,8 @@ def test_reduce_whole_averages_blocks():
     img[:2, :2] = 40
     img[0, 0] = 80  # block mean (80 + 3 * 40) / 4 = 50
     img[2:, 4:] = (10, 20, 30)
-    out = reduce_whole(img, 2)
-    assert out.shape == (2, 3, 3)
+    out, block = _reduce_whole(img, 2)
+    assert out.shape == (2, 3, 3) and block == (2, 2)
     assert out[0, 0].tolist() == [50, 50, 50]
     assert out[1, 2].tolist() == [10, 20, 30]
     assert not out[0, 1].any() and not out[1, 0].any()
@@ -105,18 +105,19 @@ def test_reduce_whole_leaves_out_rows_and_columns_that_do_not_fill_a_block():
     img = np.zeros((5, 7, 3), np.uint8)
     img[4, :] = 255  # the fifth row and seventh column are outside the 2 x 2 blocks
     img[:, 6] = 255
-    out = reduce_whole(img, 2)
+    out, _ = _reduce_whole(img, 2)
     assert out.shape == (2, 3, 3) and not out.any()
 
 
 def test_reduce_whole_by_one_is_the_image_itself():
     img = cartoon()
-    assert reduce_whole(img, 1) is img
+    out, block = _reduce_whole(img, 1)
+    assert out is img and block == (1, 1)
 
 
 def test_reduce_whole_of_a_thin_strip_keeps_one_pixel_across():
-    out = reduce_whole(np.full((3, 1000, 3), 90, np.uint8), 8)
-    assert out.shape == (1, 125, 3) and (out == 90).all()
+    out, block = _reduce_whole(np.full((3, 1000, 3), 90, np.uint8), 8)
+    assert out.shape == (1, 125, 3) and block == (3, 8) and (out == 90).all()
 
 
 @pytest.mark.parametrize(("side", "expected"), [(128, 150), (256, 300), (600, 600)])
