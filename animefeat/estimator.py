@@ -96,7 +96,7 @@ class FeatureExtractor(TransformerMixin, BaseEstimator):
 
     def _one(self, image):
         try:
-            rgb = load_for_features(image)
+            rgb = load_for_features(image, side=self.side)
             return extract_features(rgb, families=self.families, side=self.side)
         except AnimefeatError:
             if self.on_error == "raise":

@@ -7,10 +7,11 @@ from sklearn.utils.estimator_checks import (
     check_parameters_default_constructible,
     check_set_params,
 )
-from synth import anime, blank, cartoon
+from synth import anime, blank, cartoon, encode
 
 import animefeat as af
 from animefeat import FeatureExtractor
+from animefeat.preprocess import load_for_features
 
 
 @pytest.mark.parametrize("check", [check_no_attributes_set_in_init,
@@ -26,6 +27,15 @@ def test_transform_matches_extract_features():
     images = [cartoon(1), anime(2)]
     X = FeatureExtractor().fit_transform(images)
     np.testing.assert_array_equal(X[1], af.extract_features(images[1]))
+
+
+def test_jpeg_is_decoded_for_the_extractors_own_side():
+    # 600 px: decoded at 1/2 (300 px) for a 256-px working copy, not at 1/4 as for 128.
+    data = encode(cartoon(size=600), "JPEG", quality=95)
+    X = FeatureExtractor(side=256).fit_transform([data, data])
+    expected = af.extract_features(load_for_features(data, side=256), side=256)
+    np.testing.assert_array_equal(X[0], expected)
+    assert not np.array_equal(X[0], af.extract_features(load_for_features(data), side=256))
 
 
 def test_feature_names_out():
