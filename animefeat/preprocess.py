@@ -135,15 +135,16 @@ def working_copy(image, *, side=WORK_SIDE):
     factor = 1 << max(0, (max(height, width) // side).bit_length() - 1)
     reduced, (row_block, col_block) = _reduce_whole(rgb, factor)
     top, bottom, left, right = trim_borders(reduced)
-    core = reduced[top:reduced.shape[0] - bottom, left:reduced.shape[1] - right]
+    core = np.ascontiguousarray(reduced[top:reduced.shape[0] - bottom,
+                                        left:reduced.shape[1] - right])
     core_height, core_width = core.shape[:2]
     scale = side / max(core_height, core_width)
     size = (max(1, round(core_width * scale)), max(1, round(core_height * scale)))
     if size == (core_width, core_height):
-        small = np.ascontiguousarray(core)
+        small = core
     else:
         interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        small = cv2.resize(np.ascontiguousarray(core), size, interpolation=interpolation)
+        small = cv2.resize(core, size, interpolation=interpolation)
     # In original pixels: the rows and columns left out of the blocks count as trimmed.
     crop = (top * row_block, height - (reduced.shape[0] - bottom) * row_block,
             left * col_block, width - (reduced.shape[1] - right) * col_block)

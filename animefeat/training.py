@@ -115,13 +115,17 @@ def degrade(image, rng):
 def _rows_for(path, index, families, augment, seed):
     rgb = load_for_features(path)
     rows = [extract_features(rgb, families=families)]
-    # The file's own size: a large JPEG is decoded at a reduced scale.
-    with Image.open(path) as im:
-        long_side = max(im.size)
-    if augment and long_side > AUGMENT_ABOVE:
+    if augment and _file_long_side(path) > AUGMENT_ABOVE:
         rng = np.random.default_rng([seed, index])
         rows.append(extract_features(degrade(rgb, rng), families=families))
     return rows
+
+
+def _file_long_side(path):
+    """The long side of an image file, from its header: a large JPEG is decoded at a
+    reduced scale, so the decoded pixels do not tell."""
+    with Image.open(path) as im:
+        return max(im.size)
 
 
 def feature_table(dataset, *, families=None, augment=True, seed=0, n_jobs=None,

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from synth import blank, cartoon, encode, grey_bands, palette_blocks
 
+from animefeat import load_image
 from animefeat.preprocess import (
     WORK_SIDE,
     _reduce_whole,
@@ -130,9 +131,9 @@ def test_large_jpeg_is_decoded_at_the_scale_the_working_copy_needs(side, expecte
 def test_jpeg_file_and_its_pixels_give_nearly_the_same_working_copy():
     # The file is reduced in its decoder (DCT scale 1/4), the array by 4 x 4 block
     # averages: nearly the same pixels reach the trimming and resizing.
-    img = cartoon(size=600)
-    from_array = working_copy(load_for_features(encode(img, "JPEG", quality=95), side=600))
-    from_file = working_copy(encode(img, "JPEG", quality=95))
+    data = encode(cartoon(size=600), "JPEG", quality=95)
+    from_array = working_copy(load_image(data))
+    from_file = working_copy(data)
     assert from_array.rgb.shape == from_file.rgb.shape
     diff = np.abs(from_array.rgb.astype(int) - from_file.rgb.astype(int))
     assert diff.mean() < 0.5
