@@ -59,7 +59,7 @@ MODEL_FORMAT = 1
 #: half the face's width. 6: large images reach the working copy by a power of two (JPEGs
 #: at the DCT scale whose long side stays >= 128 px, not 256; others by block averages)
 #: instead of a fractional area average to 256 px.
-FEATURES_VERSION = 6
+FEATURES_VERSION = 7
 LABELS = ("cartoon", "anime")  # class 0, class 1
 
 # Every type a model file may contain. Anything else, e.g. a function smuggled in,

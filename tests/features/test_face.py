@@ -32,12 +32,27 @@ def test_proportions_are_relative_to_face_box(monkeypatch):
     assert f["aspect"] == 50 / 40
 
 
-def test_finds_faces_in_cartoon_avatars(shared_data):
-    # The shared cartoon faces are frontal avatars: the human-face cascade finds about
-    # half of them (48% of 484; anime faces 3%, photos 70%).
+def test_lbp_face_cascade_loads_from_scikit_image():
+    # scikit-image's copy misspells the tag that holds the LBP parameters; read as is,
+    # OpenCV's classifier comes out empty.
+    cascade = face_family._lbp_face_cascade()
+    assert not cascade.empty() and cascade.getOriginalWindowSize() == (24, 24)
+
+
+def _found(shared_data, label, n=30):
     import csv
 
     with open(shared_data / "manifest.csv") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["source"] == "faces" and r["label"] == "cartoon"]
-    found = [feats(load_image(shared_data / r["path"]))["found"] for r in rows[:30]]
-    assert sum(found) >= 10
+        rows = [r for r in csv.DictReader(fh) if r["source"] == "faces" and r["label"] == label]
+    return sum(feats(load_image(shared_data / r["path"]))["found"] for r in rows[:n])
+
+
+def test_finds_faces_in_photographs(shared_data):
+    # The photo check leans on this: the cascade finds about 70% of the shared photos'
+    # faces (17 of these 30).
+    assert _found(shared_data, "photo") >= 12
+
+
+def test_human_face_cascade_rarely_fires_on_anime_faces(shared_data):
+    # Anime proportions are outside what it learnt: 4% of the shared anime faces.
+    assert _found(shared_data, "anime") <= 3
