@@ -103,14 +103,15 @@ def main():
                 data = encode(drawing(side), fmt)
                 rgb = af.load_image(data)
                 work = working_copy(rgb)
-                x = af.extract_features(work)
+                x = af.extract_features(work, families=model.families)
                 row = {"format": fmt, "side": side, "bytes": len(data),
                        "floor_cv2_imdecode": timeit(lambda d=data: floor(d), args.repeats),
                        "load_image": timeit(lambda d=data: af.load_image(d), args.repeats),
                        "load_image_reduced": timeit(lambda d=data: load_for_features(d),
                                                     args.repeats),
                        "working_copy": timeit(lambda r=rgb: working_copy(r), args.repeats)}
-                for family, (fn, _) in FAMILIES.items():
+                for family in model.families or FAMILIES:
+                    fn = FAMILIES[family][0]
                     # Each family on the working copy with an empty cache: it pays for the
                     # intermediates it shares with others (grey levels, edge map), so the
                     # families add up to a little more than all features at once.
