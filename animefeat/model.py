@@ -58,7 +58,8 @@ MODEL_FORMAT = 1
 #: moments and the mean gradient summed in one pass (last-digit changes). 5: eyes at most
 #: half the face's width. 6: large images reach the working copy by a power of two (JPEGs
 #: at the DCT scale whose long side stays >= 128 px, not 256; others by block averages)
-#: instead of a fractional area average to 256 px.
+#: instead of a fractional area average to 256 px. 7: faces found by the LBP frontal-face
+#: cascade (step 1.2, 2 neighbours) instead of Haar's frontalface_alt2.
 FEATURES_VERSION = 7
 LABELS = ("cartoon", "anime")  # class 0, class 1
 
