@@ -2,6 +2,7 @@ import numpy as np
 from synth import blank, face
 
 from animefeat import load_image
+from animefeat.data import read_dataset
 from animefeat.features import face as face_family
 
 
@@ -40,11 +41,10 @@ def test_lbp_face_cascade_loads_from_scikit_image():
 
 
 def _found(shared_data, label, n=30):
-    import csv
-
-    with open(shared_data / "manifest.csv") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["source"] == "faces" and r["label"] == label]
-    return sum(feats(load_image(shared_data / r["path"]))["found"] for r in rows[:n])
+    data = read_dataset(shared_data)
+    paths = [p for p, lab, src in zip(data.paths, data.labels, data.sources)
+             if src == "faces" and lab == label]
+    return sum(feats(load_image(p))["found"] for p in paths[:n])
 
 
 def test_finds_faces_in_photographs(shared_data):
