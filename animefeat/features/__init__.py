@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..preprocess import WORK_SIDE, as_working_copy
-from . import colour, edges, face, hog, lines, regions, texture
+from . import colour, edges, face, hog, lines, regions, shading, texture
 
 __all__ = ["FAMILIES", "extract_features", "feature_names"]
 
@@ -20,6 +20,7 @@ FAMILIES = {
     "lines": (lines.line_features, lines.NAMES),
     "colour": (colour.colour_features, colour.NAMES),
     "regions": (regions.region_features, regions.NAMES),
+    "shading": (shading.shading_features, shading.NAMES),
     "texture": (texture.texture_features, texture.NAMES),
     "hog": (hog.hog_features, hog.NAMES),
     "face": (face.face_features, face.NAMES),
