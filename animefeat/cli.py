@@ -13,6 +13,7 @@ import numpy as np
 
 from ._version import __version__
 from .exceptions import AnimefeatError
+from .preprocess import WORK_SIDE
 
 __all__ = ["main"]
 
@@ -63,8 +64,14 @@ def _parser():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-search", action="store_true", help="skip the hyperparameter search")
     p.add_argument("--no-augment", action="store_true", help="no degraded training copies")
-    p.add_argument("--no-evaluate", action="store_true", help="skip CV metrics on the card")
-    p.add_argument("--families", nargs="+", help="feature families (default: all)")
+    p.add_argument("--no-evaluate", action="store_true",
+                   help="skip the held-out metrics on the card")
+    p.add_argument("--families", nargs="+",
+                   help="feature families of the anime/cartoon head (default: all)")
+    p.add_argument("--drawing-families", nargs="+",
+                   help="feature families of the drawing-vs-photo check (default: all)")
+    p.add_argument("--side", type=int, default=WORK_SIDE,
+                   help=f"long side of the working copy, px (default {WORK_SIDE})")
     p.add_argument("--jobs", "-j", type=int, default=1, help="parallel workers")
     p.add_argument("--cache", type=Path, help="feature cache folder")
     p.set_defaults(func=_train)
@@ -279,7 +286,8 @@ def _train(args):
     model = train(args.data, name=args.name, version=args.model_version, seed=args.seed,
                   families=args.families, search=not args.no_search,
                   augment=not args.no_augment, evaluate=not args.no_evaluate,
-                  n_jobs=args.jobs, cache_dir=args.cache)
+                  n_jobs=args.jobs, cache_dir=args.cache, side=args.side,
+                  drawing_families=args.drawing_families)
     path = model.save(args.out)
     summary = {"model": str(path), "metrics": model.card["metrics"]}
     print(json.dumps(summary, indent=2))

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import PredefinedSplit
 from sklearn.pipeline import Pipeline
 
 from ._trees import compile_calibrated
@@ -33,7 +34,7 @@ from ._version import __version__
 from .estimator import FeatureExtractor
 from .exceptions import AnimefeatError, ModelError
 from .explain import contributions, probe_matrix
-from .features import extract_features, feature_names
+from .features import FAMILIES, extract_features, feature_names
 from .preprocess import WORK_SIDE, load_for_features
 
 __all__ = [
@@ -59,8 +60,10 @@ MODEL_FORMAT = 1
 #: half the face's width. 6: large images reach the working copy by a power of two (JPEGs
 #: at the DCT scale whose long side stays >= 128 px, not 256; others by block averages)
 #: instead of a fractional area average to 256 px. 7: faces found by the LBP frontal-face
-#: cascade (step 1.2, 2 neighbours) instead of Haar's frontalface_alt2.
-FEATURES_VERSION = 7
+#: cascade (step 1.2, 2 neighbours) instead of Haar's frontalface_alt2. 8: the shading
+#: family (edge kinds, outline colour, highlights); the working side is the model's own
+#: (recorded on its card).
+FEATURES_VERSION = 8
 LABELS = ("cartoon", "anime")  # class 0, class 1
 
 # Every type a model file may contain. Anything else, e.g. a function smuggled in,
@@ -76,6 +79,7 @@ TRUSTED_TYPES = [
     "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
     "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.model_selection._split.PredefinedSplit",
     "sklearn.pipeline.Pipeline",
 ]
 # Libraries whose versions are recorded on the card and checked on load (major.minor).
@@ -138,7 +142,7 @@ class Prediction:
         }
 
 
-def build_classifier(params=None, *, seed=0, families=None):
+def build_classifier(params=None, *, seed=0, families=None, side=WORK_SIDE, sources=None):
     """The untrained anime-vs-cartoon pipeline.
 
     Parameters
@@ -149,25 +153,52 @@ def build_classifier(params=None, *, seed=0, families=None):
         Random state of the boosting.
     families : sequence of str, optional
         Feature families; all by default.
+    side : int
+        Long side of the working copy the features are measured on, in pixels.
+    sources : array-like of shape (n_rows,), optional
+        Source of each training row: see :func:`calibrated_booster`.
 
     Returns
     -------
     pipeline : Pipeline
-        ``features`` (:class:`FeatureExtractor`) -> ``model`` (sigmoid-calibrated,
-        5-fold ``CalibratedClassifierCV`` around gradient boosting).
+        ``features`` (:class:`FeatureExtractor`) -> ``model`` (sigmoid-calibrated
+        ``CalibratedClassifierCV`` around gradient boosting).
     """
     return Pipeline([
-        ("features", FeatureExtractor(families=families)),
-        ("model", calibrated_booster(params, seed=seed)),
+        ("features", FeatureExtractor(families=families, side=side)),
+        ("model", calibrated_booster(params, seed=seed, sources=sources)),
     ])
 
 
-def calibrated_booster(params=None, *, seed=0):
-    """Sigmoid-calibrated gradient boosting, the head of both classifiers."""
+def calibrated_booster(params=None, *, seed=0, sources=None):
+    """Sigmoid-calibrated gradient boosting, the head of both classifiers.
+
+    Parameters
+    ----------
+    params : dict, optional
+        ``HistGradientBoostingClassifier`` parameters; :data:`DEFAULT_PARAMS` by default.
+    seed : int
+        Random state of the boosting.
+    sources : array-like of shape (n_rows,), optional
+        The source of each training row it will be fitted on. With three or more
+        sources the sigmoid is fitted on leave-one-source-out scores (each row scored
+        by a booster that never saw its source), so that confidence reflects how the
+        model does on a source it has never seen; otherwise on stratified 5-fold scores.
+
+    Returns
+    -------
+    calibrated : CalibratedClassifierCV
+        Unfitted.
+    """
     booster = HistGradientBoostingClassifier(random_state=seed, **(params or DEFAULT_PARAMS))
-    # ensemble=False: the sigmoid is fitted on 5-fold out-of-fold scores, but only one
+    cv = 5
+    if sources is not None:
+        codes = np.unique(np.asarray(sources), return_inverse=True)[1]
+        if codes.max(initial=0) >= 2:
+            cv = PredefinedSplit(codes)
+    # ensemble=False: the sigmoid is fitted on out-of-fold scores, but only one
     # booster (fitted on all data) is kept: a fifth of the model file and of the latency.
-    return CalibratedClassifierCV(booster, method="sigmoid", cv=5, ensemble=False)
+    return CalibratedClassifierCV(booster, method="sigmoid", cv=cv, ensemble=False)
 
 
 class AnimefeatModel:
@@ -179,13 +210,20 @@ class AnimefeatModel:
         Fitted ``FeatureExtractor`` -> calibrated booster; class 1 is anime.
     drawing : estimator
         Fitted on feature vectors; class 1 is "drawing".
-    reference : ndarray of shape (n_features,)
-        Training medians, the baseline of explanations.
+    reference : ndarray of shape (n_style_features,)
+        Training medians of the style head's features, the baseline of explanations.
     card : dict
         The model card (see :meth:`save`).
     drawing_threshold : float
         ``is_drawing`` is ``drawing_probability >= drawing_threshold`` (chosen on
-        out-of-fold predictions in training; see :func:`animefeat.training.train`).
+        held-out predictions in training; see :func:`animefeat.training.train`).
+
+    Notes
+    -----
+    The two heads may read different families: the style head those that hold up on
+    sources it never saw, the drawing check those that tell a photograph (texture, for
+    one). The model computes one vector over both (:attr:`families`, in registry order)
+    and gives each head its own columns.
     """
 
     def __init__(self, classifier, drawing, reference, card, drawing_threshold=0.5):
@@ -197,13 +235,35 @@ class AnimefeatModel:
 
     @property
     def feature_names(self):
-        """Names of the features the model was trained on."""
+        """Names of the features the model computes (both heads'), in order."""
         return list(self.card["feature_names"])
 
     @property
-    def families(self):
-        """Feature families the model uses."""
+    def style_families(self):
+        """Feature families of the anime-vs-cartoon head (None: all)."""
         return self.classifier.named_steps["features"].families
+
+    @property
+    def drawing_families(self):
+        """Feature families of the drawing check (None: all)."""
+        return self.card["hyperparameters"].get("drawing_families", self.style_families)
+
+    @property
+    def families(self):
+        """Feature families the model computes: those of both heads (None: all)."""
+        return union_families(self.style_families, self.drawing_families)
+
+    @functools.cached_property
+    def _columns(self):
+        """Column indices of the style head and of the drawing check in the vector."""
+        names = self.feature_names
+        return (np.array([names.index(n) for n in feature_names(self.style_families)]),
+                np.array([names.index(n) for n in feature_names(self.drawing_families)]))
+
+    @property
+    def side(self):
+        """Long side of the working copy the model's features are measured on."""
+        return self.classifier.named_steps["features"].side
 
     @property
     def info(self):
@@ -212,7 +272,7 @@ class AnimefeatModel:
 
     def features(self, image):
         """The feature vector of one image, as the model computes it."""
-        return model_features(image, self.families)
+        return model_features(image, self.families, side=self.side)
 
     @functools.cached_property
     def _boosters(self):
@@ -238,17 +298,20 @@ class AnimefeatModel:
         -------
         predictions : list of Prediction
         """
-        X = np.asarray(X, dtype=np.float64).reshape(-1, len(self.reference))
+        X = np.asarray(X, dtype=np.float64).reshape(-1, len(self.feature_names))
         head, drawing = self._boosters
+        style, drawn = self._columns
+        Xs = X[:, style]
         if explain:
-            p_probes = head.probe_proba(X, self.reference)
+            p_probes = head.probe_proba(Xs, self.reference)
             p_anime = p_probes[:, 0]
         else:
-            p_anime = head.predict_proba(X)
-        p_drawing = drawing.predict_proba(X)
+            p_anime = head.predict_proba(Xs)
+        p_drawing = drawing.predict_proba(X[:, drawn])
+        names = [self.feature_names[i] for i in style]
         out = []
-        for k, (x, pa, pd) in enumerate(zip(X, p_anime, p_drawing)):
-            reasons = (contributions(p_probes[k], x, self.feature_names, top=explain)
+        for k, (x, pa, pd) in enumerate(zip(Xs, p_anime, p_drawing)):
+            reasons = (contributions(p_probes[k], x, names, top=explain)
                        if explain else [])
             out.append(Prediction(
                 label="anime" if pa >= 0.5 else "cartoon",
@@ -395,9 +458,9 @@ def _warm_up_drawing():
     return image
 
 
-def model_features(image, families=None):
+def model_features(image, families=None, *, side=WORK_SIDE):
     """Load an image (reduced JPEG decode) and compute the features a model uses."""
-    return extract_features(load_for_features(image), families=families)
+    return extract_features(load_for_features(image, side=side), families=families, side=side)
 
 
 def card_path(model_path):
@@ -419,7 +482,9 @@ def _check_card(card, path):
                          f"{card.get('features_version')}, this animefeat computes version "
                          f"{FEATURES_VERSION}; retrain it with `animefeat train`")
     names = card.get("feature_names")
-    families = card.get("hyperparameters", {}).get("families")
+    hyper = card.get("hyperparameters", {})
+    families = union_families(hyper.get("families"), hyper.get("drawing_families",
+                                                               hyper.get("families")))
     if names != feature_names(families):
         raise ModelError(f"{path.name!r} expects other features than this animefeat computes; "
                          "retrain it with `animefeat train`")
@@ -446,8 +511,21 @@ def environment():
     return versions
 
 
-def new_card(*, name, version, params, families, seed, data, metrics):
-    """A model card with the environment, date and feature names filled in."""
+def union_families(*lists):
+    """The families of several lists together, in registry order (None: all families)."""
+    if any(families is None for families in lists):
+        return None
+    wanted = {f for families in lists for f in families}
+    return [f for f in FAMILIES if f in wanted]
+
+
+def new_card(*, name, version, params, families, seed, data, metrics, side=WORK_SIDE,
+             drawing_families=None):
+    """A model card with the environment, date and feature names filled in.
+
+    ``feature_names`` are those of the vector the model computes: the union of the
+    style head's ``families`` and the drawing check's ``drawing_families``.
+    """
     return {
         "name": name,
         "version": version,
@@ -455,9 +533,12 @@ def new_card(*, name, version, params, families, seed, data, metrics):
         "task": "anime vs western cartoon; drawing vs photograph",
         "labels": list(LABELS),
         "features_version": FEATURES_VERSION,
-        "feature_names": feature_names(families),
-        "hyperparameters": {"booster": dict(params), "calibration": "sigmoid, 5-fold",
-                            "families": families, "seed": seed, "working_side": WORK_SIDE},
+        "feature_names": feature_names(union_families(families, drawing_families)),
+        "hyperparameters": {"booster": dict(params),
+                            "calibration": "sigmoid on leave-one-source-out scores (5-fold "
+                                           "with fewer than 3 sources)",
+                            "families": families, "drawing_families": drawing_families,
+                            "seed": seed, "working_side": side},
         "versions": environment(),
         "data": data,
         "metrics": metrics,
@@ -538,12 +619,12 @@ def classify_many(images, *, model=None, n_jobs=None, explain=5, on_error="raise
     model = _as_model(model)
     images = list(images)
     # Workers get the family names, never the model: nothing large crosses processes.
-    families = model.families
+    families, side = model.families, model.side
     if n_jobs in (None, 1) or len(images) < 2:
-        rows = [_features_or_error(im, families, on_error) for im in images]
+        rows = [_features_or_error(im, families, side, on_error) for im in images]
     else:
         rows = Parallel(n_jobs=n_jobs)(
-            delayed(_features_or_error)(im, families, on_error) for im in images)
+            delayed(_features_or_error)(im, families, side, on_error) for im in images)
     good = [i for i, r in enumerate(rows) if not isinstance(r, AnimefeatError)]
     out = list(rows)
     if good:
@@ -553,9 +634,9 @@ def classify_many(images, *, model=None, n_jobs=None, explain=5, on_error="raise
     return out
 
 
-def _features_or_error(image, families, on_error):
+def _features_or_error(image, families, side, on_error):
     try:
-        return model_features(image, families)
+        return model_features(image, families, side=side)
     except AnimefeatError as exc:
         if on_error == "raise":
             raise

@@ -34,5 +34,6 @@ def tiny_model_path(tiny_folder, tmp_path_factory):
     """A model trained (quickly, no search) on the tiny synthetic folder."""
     from animefeat.training import train
 
-    model = train(tiny_folder, name="tiny", version="0", search=False, progress=False)
+    model = train(tiny_folder, name="tiny", version="0", search=False, augment=False,
+                  progress=False)
     return model.save(tmp_path_factory.mktemp("model") / "tiny.skops")

@@ -218,3 +218,40 @@ print(len(kernels), idle)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True).stdout.split(maxsplit=1)
     assert int(out[0]) >= 8 and out[1].strip() == "[]"
+
+
+@pytest.fixture(scope="module")
+def split_model(tiny_folder):
+    """A tiny model whose heads read different families, at its own working side."""
+    from animefeat.training import train
+
+    return train(tiny_folder, name="split", version="0", families=["lines"],
+                 drawing_families=["colour", "texture"], side=96, search=False,
+                 augment=False, evaluate=False, progress=False)
+
+
+def test_heads_read_their_own_families(split_model):
+    assert split_model.families == ["lines", "colour", "texture"]  # registry order
+    assert split_model.style_families == ["lines"]
+    assert split_model.feature_names == af.feature_names(["lines", "colour", "texture"])
+    assert len(split_model.reference) == len(af.feature_names(["lines"]))
+    # The explanation speaks of the style head's features only.
+    pred = split_model.predict(cartoon(seed=130))
+    assert all(c.feature.startswith("lines.") for c in pred.explanation)
+
+
+def test_model_measures_at_its_own_side(split_model):
+    image = anime(seed=131, size=300)
+    expected = af.extract_features(af.load_image(encode(image)), families=split_model.families,
+                                   side=96)
+    assert split_model.features(encode(image)) == pytest.approx(expected, nan_ok=True)
+    assert split_model.side == 96 and split_model.card["hyperparameters"]["working_side"] == 96
+
+
+def test_split_model_round_trips_through_its_file(split_model, tmp_path):
+    path = split_model.save(tmp_path / "split.skops")
+    again = af.load_model(path)
+    assert again.families == split_model.families and again.side == 96
+    x = split_model.features(cartoon(seed=132))[None, :]
+    assert (again.predict_vectors(x)[0].probabilities
+            == split_model.predict_vectors(x)[0].probabilities)

@@ -54,9 +54,11 @@ def classify():
     data = _image_bytes()
     limits = current_app.config["IMAGE_LIMITS"]
     model = current_app.config["MODEL"]
-    rgb = load_for_features(data, limits=limits)
-    work = working_copy(rgb)  # one working copy for the features and the evidence
-    prediction = model.predict_vectors(extract_features(work, families=model.families)[None])[0]
+    rgb = load_for_features(data, limits=limits, side=model.side)
+    # One working copy for the features and the evidence, at the model's resolution.
+    work = working_copy(rgb, side=model.side)
+    x = extract_features(work, families=model.families, side=model.side)
+    prediction = model.predict_vectors(x[None])[0]
     body = prediction.to_dict()
     if request.args.get("evidence") in ("1", "true", "yes"):
         body["evidence"] = visual_evidence(work)
