@@ -22,10 +22,10 @@ from animefeat.model import (
     card_path,
     environment,
 )
+from animefeat.preprocess import WORK_SIDE
 from animefeat.training import (
-    FeatureTable,
-    cross_validate,
     drawing_check_metrics,
+    drawing_held_out,
     drawing_threshold,
     feature_table,
     near_duplicate_groups,
@@ -60,26 +60,35 @@ def shipped_families():
     return _shipped_hyperparameters()["families"]
 
 
-def subset(table, cols):
-    """The feature table with only the columns ``cols``."""
-    return FeatureTable(table.X[:, cols], table.origin, table.augmented, table.dataset)
+def shipped_drawing_families():
+    """The feature families of the shipped model's drawing check (None: all)."""
+    hyper = _shipped_hyperparameters()
+    return hyper.get("drawing_families", hyper["families"])
+
+
+def shipped_side():
+    """The working side the shipped model's features are measured at."""
+    return _shipped_hyperparameters().get("working_side", WORK_SIDE)
 
 
 class Data:
     """Dataset, cached feature table, labels and near-duplicate groups.
 
-    The table holds the columns of ``families`` (all by default), cut from one cached
-    table of every family, so that experiments on different families share it.
+    ``table`` holds the columns of ``families`` (all by default) and ``drawing_table``
+    those of the shipped drawing check, cut from one cached table of every family
+    (``full``), so that experiments on different families share it.
     """
 
-    def __init__(self, args, *, families=None):
+    def __init__(self, args, *, families=None, side=None):
         self.dataset = read_dataset(args.data)
+        self.side = shipped_side() if side is None else side
         full = feature_table(self.dataset, seed=args.seed, n_jobs=args.jobs,
-                             cache_dir=RESULTS / "cache")
-        if families is not None:
-            names = feature_names()
-            full = subset(full, [names.index(n) for n in feature_names(families)])
-        self.table = full
+                             cache_dir=RESULTS / "cache", side=self.side)
+        names = feature_names()
+        self.full = full
+        self.table = full.select([names.index(n) for n in feature_names(families)])
+        self.drawing_table = full.select(
+            [names.index(n) for n in feature_names(shipped_drawing_families())])
         self.labels = np.asarray(self.dataset.labels)
         self.sources = np.asarray(self.dataset.sources)
         self.drawings = np.isin(self.labels, ["anime", "cartoon"])
@@ -114,12 +123,25 @@ def save_figure(fig, out, name):
 
 
 def photo_check(data, table, seed):
-    """The drawing-vs-photo check on grouped CV: photos flagged at the threshold that
-    flags 2% of the drawings, out-of-fold (the shipped drawing booster's recipe)."""
-    proba = cross_validate(table, data.y_drawing, groups=data.groups, seed=seed,
-                           make=lambda: calibrated_booster(DRAWING_PARAMS, seed=seed))
-    threshold = drawing_threshold(data.y_drawing, proba)
-    return drawing_check_metrics(data.y_drawing, proba, data.sources, threshold)
+    """The drawing-vs-photo check held out as in training
+    (:func:`~animefeat.training.drawing_held_out`, the shipped drawing booster's recipe):
+    photos flagged at the threshold that flags at most 2% of every drawing source, and
+    what it flags per source.
+
+    Returns
+    -------
+    report : dict
+        :func:`~animefeat.training.drawing_check_metrics` of the held-out P(drawing).
+    proba : ndarray of shape (n_images,)
+        Held-out P(drawing) of every image.
+    """
+    proba, protocol = drawing_held_out(
+        table, data.y_drawing, groups=data.groups, seed=seed,
+        make=lambda sources: calibrated_booster(DRAWING_PARAMS, seed=seed, sources=sources))
+    threshold = drawing_threshold(data.y_drawing, proba, sources=data.sources)
+    report = drawing_check_metrics(data.y_drawing, proba, data.sources, threshold)
+    report["protocol"] = protocol
+    return report, proba
 
 
 def drawing(side, seed=0):

@@ -21,27 +21,41 @@ def load(name):
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def evaluation_table(ev):
+    """Leave-one-source-out per source first, the goals, then pooled CV (Markdown)."""
+    lo, cv, check = ev["leave_one_source_out"], ev["cv"], ev["drawing_check"]
+    lines = ["| source left out | images | accuracy | recall anime | recall cartoon | ECE | "
+             "confident mistakes | drawings called photos | pooled CV |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for s, m in lo["per_source"].items():
+        lines.append(
+            f"| {s} | {m['n']} | {pct(m['accuracy'])} | {pct(m['recall_1'])} | "
+            f"{pct(m['recall_0'])} | {m['ece']:.3f} | {pct(m['confident_mistakes'])} | "
+            f"{pct(check['drawings_flagged_per_source'].get(s))} | "
+            f"{pct(cv['per_source'][s]['accuracy'])} |")
+    p = lo["pooled"]
+    lines.append(f"| **mean over sources** | {p['n']} | **{pct(lo['mean_source_accuracy'])}** "
+                 f"(worst {pct(lo['worst_source_accuracy'])}) | {pct(p['recall_1'])} | "
+                 f"{pct(p['recall_0'])} | {p['ece']:.3f} | {pct(p['confident_mistakes'])} | "
+                 f"{pct(check['drawings_flagged'])} | {pct(cv['pooled']['accuracy'])} |")
+    photos = ", ".join(f"{k} {pct(v)}" for k, v in check["photos_flagged_per_source"].items())
+    lines += ["", f"Photos flagged as not drawings (source left out, threshold "
+              f"{check['threshold']:.3f} on P(drawing)): {pct(check['photos_flagged'])} "
+              f"({photos})."]
+    if "goals" in ev:
+        lines += ["", "| goal | target | measured | met |", "|---|---|---|---|"]
+        for k, g in ev["goals"].items():
+            lines.append(f"| {k} | {g['goal']} | {g['measured']:.3f} | "
+                         f"{'yes' if g['met'] else '**no**'} |")
+    return "\n".join(lines)
+
+
 def table():
     lines = []
     ev = load("01_evaluate")
     if ev:
         lines += ["### 01 evaluation (`python experiments/01_evaluate.py`)", "",
-                  "| source | CV accuracy | CV ROC AUC | CV Brier | CV ECE | source held out |",
-                  "|---|---|---|---|---|---|"]
-        for s, m in ev["cv"]["per_source"].items():
-            lo = ev["leave_one_source_out"]["per_source"].get(s, {})
-            lines.append(f"| {s} | {pct(m['accuracy'])} | {m['roc_auc']:.3f} | "
-                         f"{m['brier']:.3f} | {m['ece']:.3f} | {pct(lo.get('accuracy'))} |")
-        p = ev["cv"]["pooled"]
-        held_out = pct(ev["leave_one_source_out"]["pooled"]["accuracy"])
-        lines.append(f"| pooled | {pct(p['accuracy'])} | {p['roc_auc']:.3f} | {p['brier']:.3f} "
-                     f"| {p['ece']:.3f} | {held_out} |")
-        d = ev["drawing_check"]
-        per = ", ".join(f"{k} {pct(v)}" for k, v in d["drawings_flagged_per_source"].items())
-        lines += ["", f"Photo check (threshold {d['threshold']:.3f} on P(drawing), chosen on "
-                  f"out-of-fold predictions): photos flagged {pct(d['photos_flagged'])}, "
-                  f"drawings flagged {pct(d['drawings_flagged'])} ({per}).",
-                  "", "![evaluation](results/01_evaluate.png)", ""]
+                  evaluation_table(ev), "", "![evaluation](results/01_evaluate.png)", ""]
     peer = load("03_cnn_peer")
     if peer and ev:
         lines += ["### 03 CNN peer (`python experiments/03_cnn_peer.py`)", "",
