@@ -276,14 +276,32 @@ def _folds(labels, sources, groups, n_splits, seed):
     return list(cv.split(np.zeros(len(strata)), strata, groups))
 
 
-def trainable(X):
-    """``X`` with columns that are NaN in every row set to 0.
+def trainable(X, sources=None):
+    """``X`` with the columns that cannot be trained on set to 0.
 
     scikit-learn's histogram binning fails on an all-NaN column (its list of distinct
-    values is empty); such a column (no face in any training image, say) carries no
+    values is empty). Such a column (no face in any training image, say) carries no
     information, and at prediction time its NaN simply follows the default branch.
+    Given the rows' ``sources``, a column measured in one source only is blanked too:
+    calibration and evaluation hold each source out in turn, which would leave it all
+    NaN, and a feature only one source ever shows describes that source, not a style.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features)
+    sources : array-like of shape (n_rows,), optional
+
+    Returns
+    -------
+    X : ndarray of shape (n_rows, n_features)
+        ``X`` itself when no column needs it, else a copy.
     """
-    empty = np.isnan(X).all(axis=0)
+    measured = ~np.isnan(X)
+    empty = ~measured.any(axis=0)
+    if sources is not None:
+        sources = np.asarray(sources)
+        kinds = [measured[sources == s].any(axis=0) for s in np.unique(sources)]
+        empty |= np.sum(kinds, axis=0) <= 1
     if not empty.any():
         return X
     X = X.copy()
@@ -303,7 +321,8 @@ def _fit_predict(make, table, y, train_idx, test_idx, *, balance=True):
     origin = table.origin[train_rows]
     sources = np.asarray(table.dataset.sources)[origin]
     weights = source_weights(sources, y[origin]) if balance else None
-    model = make(sources).fit(trainable(table.X[train_rows]), y[origin], sample_weight=weights)
+    model = make(sources).fit(trainable(table.X[train_rows], sources), y[origin],
+                              sample_weight=weights)
     # Rows are in dataset order, as the sorted test indices are: no reordering needed.
     return model.predict_proba(table.X[test_rows])[:, 1]
 
@@ -568,11 +587,11 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
     classifier = build_classifier(params, seed=seed, families=families, side=side,
                                   sources=sources[origin])
     classifier.named_steps["features"].fit()
-    classifier.named_steps["model"].fit(trainable(table.X[rows]), y_anime[origin],
+    classifier.named_steps["model"].fit(trainable(table.X[rows], sources[origin]), y_anime[origin],
                                         sample_weight=source_weights(sources[origin],
                                                                      y_anime[origin]))
     drawing = calibrated_booster(DRAWING_PARAMS, seed=seed, sources=sources[table.origin]).fit(
-        trainable(drawing_table.X), y_drawing[table.origin],
+        trainable(drawing_table.X, sources[table.origin]), y_drawing[table.origin],
         sample_weight=source_weights(sources[table.origin], labels[table.origin]))
     reference = _column_medians(table.originals()[drawings])
 

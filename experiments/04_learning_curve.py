@@ -64,8 +64,8 @@ def main():
             tr = subsample(d[train], strata, share, rng)
             n_train.append(len(tr))
             te = d[test]
-            proba = _fit_predict(lambda: HistGradientBoostingClassifier(random_state=seed,
-                                                                       **params),
+            proba = _fit_predict(lambda _: HistGradientBoostingClassifier(random_state=seed,
+                                                                         **params),
                                  data.table, data.y, tr, te)
             for s in sources:
                 sel = data.sources[te] == s

@@ -102,14 +102,15 @@ def main():
             for side in SIZES:
                 data = encode(drawing(side), fmt)
                 rgb = af.load_image(data)
-                work = working_copy(rgb)
+                work = working_copy(rgb, side=model.side)
                 x = af.extract_features(work, families=model.families)
                 row = {"format": fmt, "side": side, "bytes": len(data),
                        "floor_cv2_imdecode": timeit(lambda d=data: floor(d), args.repeats),
                        "load_image": timeit(lambda d=data: af.load_image(d), args.repeats),
-                       "load_image_reduced": timeit(lambda d=data: load_for_features(d),
-                                                    args.repeats),
-                       "working_copy": timeit(lambda r=rgb: working_copy(r), args.repeats)}
+                       "load_image_reduced": timeit(
+                           lambda d=data: load_for_features(d, side=model.side), args.repeats),
+                       "working_copy": timeit(lambda r=rgb: working_copy(r, side=model.side),
+                                                    args.repeats)}
                 for family in model.families or FAMILIES:
                     fn = FAMILIES[family][0]
                     # Each family on the working copy with an empty cache: it pays for the
@@ -190,7 +191,7 @@ def real_images(folder, model, per_group, cnn, repeats=7):
                 "long_side": []}
         for path in picked:
             data = Path(path).read_bytes()
-            work = working_copy(load_for_features(data))
+            work = working_copy(load_for_features(data, side=model.side), side=model.side)
             rows["faces_found"] += face.detect_face(work)[0] is not None
             rows["long_side"].append(max(Image.open(io.BytesIO(data)).size))  # header only
             rows["floor"].append(timeit(lambda d=data: floor(d), repeats))

@@ -84,8 +84,8 @@ def run_stages(repeats):
     encoded = np.frombuffer(data, np.uint8)
     model = af.load_model()
     model.warm_up()
-    rgb = load_for_features(data)
-    work = working_copy(rgb)
+    rgb = load_for_features(data, side=model.side)
+    work = working_copy(rgb, side=model.side)
     x = af.extract_features(work, families=model.families)
     for _ in range(3):
         model.predict(data)
@@ -104,8 +104,8 @@ def run_stages(repeats):
     control("-i", "on")
     stage("empty", lambda _: None)
     stage("floor_cv2_imdecode", lambda _: cv2.imdecode(encoded, cv2.IMREAD_COLOR))
-    stage("load_for_features", lambda _: load_for_features(data))
-    stage("working_copy", lambda _: working_copy(rgb))
+    stage("load_for_features", lambda _: load_for_features(data, side=model.side))
+    stage("working_copy", lambda _: working_copy(rgb, side=model.side))
     for family in model.families or FAMILIES:
         stage(f"family.{family}", FAMILIES[family][0], lambda: replace(work, cache={}))
     stage("model_with_explanation", lambda _: model.predict_vectors(x[None], explain=5))

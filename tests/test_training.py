@@ -17,6 +17,7 @@ from animefeat.training import (
     metrics,
     search_params,
     source_weights,
+    trainable,
 )
 
 
@@ -128,3 +129,16 @@ def test_metrics_count_confident_mistakes_and_recall_per_class():
     assert block["recall_1"] == pytest.approx(2 / 3)
     assert block["recall_0"] == pytest.approx(1 / 2)
     assert report["worst_source_accuracy"] == pytest.approx(3 / 5)
+
+
+def test_trainable_blanks_columns_measured_in_one_source_only():
+    nan = np.nan
+    X = np.array([[1.0, nan, 5.0], [2.0, nan, nan], [3.0, 7.0, 6.0], [4.0, 8.0, nan]])
+    sources = ["a", "a", "b", "b"]
+    out = trainable(X, sources)
+    # Column 1 is measured in source b only: held out, b would leave it all NaN.
+    assert np.array_equal(out[:, 1], np.zeros(4))
+    assert np.array_equal(out[:, 0], X[:, 0])
+    assert np.array_equal(out[:, 2], X[:, 2], equal_nan=True)
+    # Without sources only an all-NaN column is blanked.
+    assert np.array_equal(trainable(X), X, equal_nan=True)
