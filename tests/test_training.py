@@ -13,6 +13,7 @@ from animefeat.training import (
     MIN_AUGMENT_SIDE,
     FeatureTable,
     degrade,
+    drawing_held_out,
     leave_one_source_out,
     metrics,
     search_params,
@@ -140,5 +141,23 @@ def test_trainable_blanks_columns_measured_in_one_source_only():
     assert np.array_equal(out[:, 1], np.zeros(4))
     assert np.array_equal(out[:, 0], X[:, 0])
     assert np.array_equal(out[:, 2], X[:, 2], equal_nan=True)
-    # Without sources only an all-NaN column is blanked.
+    # Without sources, or with one source (nothing is held out), only an all-NaN column
+    # is blanked.
     assert np.array_equal(trainable(X), X, equal_nan=True)
+    assert np.array_equal(trainable(X, ["a"] * 4), X, equal_nan=True)
+
+
+def test_drawing_held_out_scores_every_image_without_its_source():
+    rng = np.random.default_rng(3)
+    sources = np.repeat(["s1", "s2", "s3", "photos"], 30)
+    labels = np.where(sources == "photos", "photo", "anime")
+    y_drawing = (labels != "photo").astype(int)
+    # Column 0 tells photos from drawings; column 1 is a shortcut for s3 alone, so
+    # s3's drawings are right only if s3 was never seen (its shortcut value unseen).
+    X = np.column_stack([np.where(y_drawing == 1, 1.0, -1.0) + rng.normal(0, 0.2, 120),
+                         np.where(sources == "s3", 5.0, 0.0)])
+    proba, protocol = drawing_held_out(_table(X, sources, labels), y_drawing,
+                                       groups=np.arange(120), seed=0)
+    assert np.isfinite(proba).all()
+    assert "left out" in protocol
+    assert ((proba >= 0.5) == y_drawing).mean() > 0.95
