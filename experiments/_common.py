@@ -17,8 +17,6 @@ from animefeat.data import read_dataset
 from animefeat.features import feature_names
 from animefeat.model import (
     DEFAULT_MODEL,
-    DRAWING_PARAMS,
-    calibrated_booster,
     card_path,
     environment,
 )
@@ -135,9 +133,7 @@ def photo_check(data, table, seed):
     proba : ndarray of shape (n_images,)
         Held-out P(drawing) of every image.
     """
-    proba, protocol = drawing_held_out(
-        table, data.y_drawing, groups=data.groups, seed=seed,
-        make=lambda sources: calibrated_booster(DRAWING_PARAMS, seed=seed, sources=sources))
+    proba, protocol = drawing_held_out(table, data.y_drawing, groups=data.groups, seed=seed)
     threshold = drawing_threshold(data.y_drawing, proba, sources=data.sources)
     report = drawing_check_metrics(data.y_drawing, proba, data.sources, threshold)
     report["protocol"] = protocol
