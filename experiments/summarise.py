@@ -71,32 +71,41 @@ def table():
                 f"{pct(peer['leave_one_source_out']['per_source'][s]['accuracy'])} |")
         lines += ["", "CPU latency of both on the same images: the benchmark (05) below.", ""]
     ab = load("02_ablation")
-    if ab:
-        sources = sorted(ab["families"]["all"]["cv"])
-        head = " | ".join(f"{s} alone (CV) | {s} without | {s} perm. importance" for s in sources)
-        lines += ["### 02 ablation (`python experiments/02_ablation.py`)", "",
-                  f"| family | features | {head} |",
-                  "|---|---|" + "---|" * (3 * len(sources))]
-        for fam, row in ab["families"].items():
-            if fam == "all":
+    if ab and "shipped" in ab["families"]:
+        rows = ab["families"]
+        sources = sorted(rows["shipped"]["per_source"])
+        lines += ["### 02 which family carries each left-out source "
+                  "(`python experiments/02_ablation.py`)", "",
+                  f"Leave-one-source-out accuracy, uncalibrated boosters; shipped families: "
+                  f"{', '.join(ab['shipped_families'])}.", "",
+                  "| features | mean | worst | " + " | ".join(sources) + " |",
+                  "|---|---|---|" + "---|" * len(sources)]
+
+        def row(name, r):
+            return (f"| {name} | {pct(r['mean'])} | {pct(r['worst'])} | "
+                    + " | ".join(pct(r["per_source"][s]) for s in sources) + " |")
+
+        lines.append(row("**shipped**", rows["shipped"]))
+        for fam, r in rows.items():
+            if fam == "shipped":
                 continue
-            cells = []
-            for s in sources:
-                cells += [pct(row["only"]["cv"][s]["accuracy"]),
-                          pct(row["without"]["cv"][s]["accuracy"]),
-                          f"{100 * ab['permutation_importance'][fam][s]:+.1f} pts"]
-            lines.append(f"| {fam} | {row['n_features']} | " + " | ".join(cells) + " |")
-        allrow = " | ".join(f"{pct(ab['families']['all']['cv'][s]['accuracy'])} | | "
-                            for s in sources)
-        lines += [f"| all | | {allrow}|"]
-        if "photo_check" in ab["families"]["all"]:
-            flagged = ", ".join(
-                f"without {fam} {pct(row['without']['photo_check']['photos_flagged'])}"
-                for fam, row in ab["families"].items() if fam != "all")
-            lines += ["", "Photo check (photos flagged at 2% of drawings, out-of-fold): all "
-                      f"families {pct(ab['families']['all']['photo_check']['photos_flagged'])}; "
-                      f"{flagged}."]
+            lines.append(row(f"{fam} alone", r["alone"]))
+            if "with" in r:
+                lines.append(row(f"shipped + {fam}", r["with"]))
+            if "without" in r:
+                lines.append(row(f"shipped without {fam}", r["without"]))
         lines += ["", "![ablation](results/02_ablation.png)", ""]
+    st = load("09_stability")
+    if st:
+        lines += ["### 09 stability (`python experiments/09_stability.py`)", "",
+                  f"{st['images']} drawings ({st['per_source']} per source): labels flipped "
+                  f"{pct(st['flip_rate'])} overall (goal under {pct(st['goal'])}).", "",
+                  "| change | labels flipped | mean change of P(anime) |", "|---|---|---|"]
+        for k, v in st["flip_rate_per_change"].items():
+            lines.append(f"| {k} | {pct(v)} | {st['mean_abs_change_per_change'][k]:.3f} |")
+        lines += ["", "Per source: " + ", ".join(
+            f"{k} {pct(v)}" for k, v in st["flip_rate_per_source"].items()) + ".", "",
+            "![stability](results/09_stability.png)", ""]
     lc = load("04_learning_curve")
     if lc:
         for model, points in lc["curves"].items():
@@ -219,13 +228,21 @@ def table():
     return "\n".join(lines)
 
 
+def _replace(path, start, end, body):
+    text = path.read_text()
+    block = f"{start}\n{body}\n{end}"
+    path.write_text(re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text,
+                           flags=re.S))
+    print(f"updated {path}")
+
+
 def main():
-    readme = HERE / "README.md"
-    text = readme.read_text()
-    block = f"{START}\n{table()}\n{END}"
-    text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
-    readme.write_text(text)
-    print(f"updated {readme}")
+    _replace(HERE / "README.md", START, END, table())
+    ev = load("01_evaluate")
+    if ev:
+        # The project README leads with the same leave-one-source-out table.
+        _replace(HERE.parent / "README.md", "<!-- loso:start -->", "<!-- loso:end -->",
+                 evaluation_table(ev))
 
 
 if __name__ == "__main__":
