@@ -39,9 +39,9 @@ def evaluation_table(ev):
                  f"{pct(p['recall_0'])} | {p['ece']:.3f} | {pct(p['confident_mistakes'])} | "
                  f"{pct(check['drawings_flagged'])} | {pct(cv['pooled']['accuracy'])} |")
     photos = ", ".join(f"{k} {pct(v)}" for k, v in check["photos_flagged_per_source"].items())
-    lines += ["", f"Photos flagged as not drawings (source left out, threshold "
-              f"{check['threshold']:.3f} on P(drawing)): {pct(check['photos_flagged'])} "
-              f"({photos})."]
+    lines += ["", f"Photo check (threshold {check['threshold']:.3f} on P(drawing); drawings "
+              "scored with their source left out, photos by grouped 5-fold CV over the "
+              f"photos): photos flagged {pct(check['photos_flagged'])} ({photos})."]
     if "goals" in ev:
         lines += ["", "| goal | target | measured | met |", "|---|---|---|---|"]
         for k, g in ev["goals"].items():
