@@ -42,6 +42,16 @@ def evaluation_table(ev):
     lines += ["", f"Photo check (threshold {check['threshold']:.3f} on P(drawing); drawings "
               "scored with their source left out, photos by grouped 5-fold CV over the "
               f"photos): photos flagged {pct(check['photos_flagged'])} ({photos})."]
+    if "drawing_check_tradeoff" in ev:
+        lines += ["", "Thresholds for the photo check, on the same held-out scores: "
+                  + "; ".join(
+            f"{name}: photos flagged {pct(r['photos_flagged'])}, worst drawing source "
+            f"{pct(r['worst_drawing_source_flagged'])}"
+            for name, r in ev["drawing_check_tradeoff"].items()) + "."]
+    if "confidence_on_left_out" in ev:
+        c = ev["confidence_on_left_out"]
+        lines += ["", f"Confidence of the answers on left-out sources: median {pct(c['p50'])}, "
+                  f"90th percentile {pct(c['p90'])}."]
     if "goals" in ev:
         lines += ["", "| goal | target | measured | met |", "|---|---|---|---|"]
         for k, g in ev["goals"].items():
@@ -63,7 +73,8 @@ def table():
                   "same folds.", "",
                   "| source | animefeat CV | CNN CV | animefeat source held out | "
                   "CNN source held out |", "|---|---|---|---|---|"]
-        for s in ev["cv"]["per_source"]:
+        # The peer's last run may predate some sources: only those both have.
+        for s in (s for s in ev["cv"]["per_source"] if s in peer["cv"]["per_source"]):
             lines.append(
                 f"| {s} | {pct(ev['cv']['per_source'][s]['accuracy'])} | "
                 f"{pct(peer['cv']['per_source'][s]['accuracy'])} | "
