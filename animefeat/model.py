@@ -87,6 +87,10 @@ CHECKED_LIBRARIES = ("scikit-learn",)
 RECORDED_LIBRARIES = ("numpy", "scipy", "scikit-learn", "scikit-image", "opencv-python-headless",
                       "pillow", "skops", "joblib")
 
+#: Sources needed before a source is held out (in calibration and evaluation): with two,
+#: holding one out leaves a single source to learn from.
+MIN_SOURCES_HELD_OUT = 3
+
 DEFAULT_PARAMS = {
     "learning_rate": 0.05,
     "max_iter": 300,
@@ -194,7 +198,7 @@ def calibrated_booster(params=None, *, seed=0, sources=None):
     cv = 5
     if sources is not None:
         codes = np.unique(np.asarray(sources), return_inverse=True)[1]
-        if codes.max(initial=0) >= 2:
+        if codes.max(initial=0) + 1 >= MIN_SOURCES_HELD_OUT:
             cv = PredefinedSplit(codes)
     # ensemble=False: the sigmoid is fitted on out-of-fold scores, but only one
     # booster (fitted on all data) is kept: a fifth of the model file and of the latency.

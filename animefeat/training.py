@@ -36,6 +36,7 @@ from .model import (
     DEFAULT_PARAMS,
     DRAWING_PARAMS,
     FEATURES_VERSION,
+    MIN_SOURCES_HELD_OUT,
     AnimefeatModel,
     build_classifier,
     calibrated_booster,
@@ -312,20 +313,19 @@ def trainable(X, sources=None):
     return X
 
 
-def _fit_predict(make, table, y, train_idx, test_idx, *, balance=True):
+def _fit_predict(make, table, y, train_idx, test_idx):
     """Fit on the train images (and their degraded copies), predict the test originals.
 
     ``make(sources)`` returns a fresh classifier, given the source of each training
-    row (so that its calibration can hold sources out); with ``balance`` every
-    (source, label) cell weighs the same (:func:`source_weights`).
+    row (so that its calibration can hold sources out); every (source, label) cell
+    weighs the same (:func:`source_weights`).
     """
     train_rows = np.isin(table.origin, train_idx)
     test_rows = np.isin(table.origin, test_idx) & ~table.augmented
     origin = table.origin[train_rows]
     sources = np.asarray(table.dataset.sources)[origin]
-    weights = source_weights(sources, y[origin]) if balance else None
     model = make(sources).fit(trainable(table.X[train_rows], sources), y[origin],
-                              sample_weight=weights)
+                              sample_weight=source_weights(sources, y[origin]))
     # Rows are in dataset order, as the sorted test indices are: no reordering needed.
     return model.predict_proba(table.X[test_rows])[:, 1]
 
@@ -561,7 +561,7 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
     y_anime = (labels == "anime").astype(int)
     y_drawing = drawings.astype(int)
     sources = np.asarray(dataset.sources)
-    several = len(np.unique(sources[drawings])) > 2
+    several = len(np.unique(sources[drawings])) >= MIN_SOURCES_HELD_OUT
 
     params, search_results = dict(DEFAULT_PARAMS), []
     if search and several:
@@ -649,7 +649,7 @@ def drawing_held_out(table, y_drawing, *, groups, seed=0, make=None):
     make = make or (lambda _: drawing_check(seed=seed))
     sources = np.asarray(table.dataset.sources)
     drawn = y_drawing == 1
-    if len(np.unique(sources[drawn])) < 3:
+    if len(np.unique(sources[drawn])) < MIN_SOURCES_HELD_OUT:
         return (cross_validate(table, y_drawing, groups=groups, seed=seed, make=make),
                 "grouped 5-fold CV")
     proba = np.full(len(y_drawing), np.nan)
