@@ -11,7 +11,7 @@ image splits on ``j``, so only those (tree, feature) pairs are walked again, eac
 the path's first split on ``j`` (above it the probe's path is the image's).
 
 The results equal scikit-learn's ``predict_proba`` (same thresholds, same NaN routing,
-same sigmoid calibration); :func:`compile_calibrated` refuses any model it cannot copy
+same calibration); :func:`compile_calibrated` refuses any model it cannot copy
 exactly, and callers fall back to scikit-learn then.
 """
 
@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 from scipy.special import expit
 
-__all__ = ["FlatBooster", "compile_calibrated"]
+__all__ = ["FlatBooster", "compile_calibrated", "flatten_booster"]
 
 
 class FlatBooster:
@@ -89,6 +89,34 @@ class FlatBooster:
 
     def _arrays(self):
         return self.roots, self.nodes, self.baseline
+
+    def to_arrays(self):
+        """The packed trees and calibration as plain arrays (for an ``.npz`` file)."""
+        return {"nodes": self.nodes, "roots": self.roots, "baseline": self.baseline,
+                "a": self.a, "b": self.b}
+
+    @classmethod
+    def from_arrays(cls, nodes, roots, baseline, a, b):
+        """The booster that :meth:`to_arrays` described.
+
+        Raises
+        ------
+        ValueError
+            The arrays are not packed trees (wrong node layout or roots out of range).
+        """
+        nodes = np.asarray(nodes)
+        roots = np.asarray(roots, dtype=np.intp)
+        if nodes.dtype != NODE_DTYPE or roots.ndim != 1 or (
+                len(roots) and (roots.min() < 0 or roots.max() >= len(nodes))):
+            raise ValueError("not a packed tree ensemble")
+        leaf = nodes["flags"] & _LEAF == 1
+        if len(nodes) and (nodes["left"][~leaf].min(initial=0) < 0
+                           or nodes["left"][~leaf].max(initial=0) + 1 >= len(nodes)):
+            raise ValueError("a split points outside the packed trees")
+        booster = cls.__new__(cls)
+        booster.nodes, booster.roots = np.ascontiguousarray(nodes), roots
+        booster.baseline, booster.a, booster.b = float(baseline), float(a), float(b)
+        return booster
 
 
 # One node in 16 bytes, so that a visit reads one cache line, not one in each of five
@@ -195,24 +223,45 @@ def _probe_raw(X, reference, roots, nodes, baseline):
 
 
 def compile_calibrated(calibrated):
-    """A :class:`FlatBooster` equal to a fitted ``CalibratedClassifierCV``, or None.
+    """A :class:`FlatBooster` equal to a fitted calibrated booster, or None.
 
-    Only the exact shape animefeat trains is copied: one calibrated classifier
-    (``ensemble=False``), sigmoid method, a binary ``HistGradientBoostingClassifier``
-    on numerical features. Anything else returns None.
+    Only the exact shapes animefeat trains are copied: a
+    :class:`~animefeat.calibration.SlopeCalibratedClassifier`, or a
+    ``CalibratedClassifierCV`` with one calibrated classifier (``ensemble=False``) and
+    the sigmoid method, around a binary ``HistGradientBoostingClassifier`` on
+    numerical features. Anything else returns None.
     """
     from sklearn.calibration import _SigmoidCalibration
-    from sklearn.ensemble import HistGradientBoostingClassifier
 
+    from .calibration import SlopeCalibratedClassifier
+
+    if isinstance(calibrated, SlopeCalibratedClassifier):
+        if not hasattr(calibrated, "slope_"):
+            return None
+        # expit(slope * raw) == expit(-(a * raw + b)) with a = -slope, b = 0.
+        return flatten_booster(calibrated.estimator_, -calibrated.slope_, 0.0)
     members = getattr(calibrated, "calibrated_classifiers_", None)
     if not members or len(members) != 1:
         return None
     member = members[0]
-    booster = member.estimator
-    if (not isinstance(booster, HistGradientBoostingClassifier)
-            or len(booster.classes_) != 2 or booster.n_trees_per_iteration_ != 1
-            or len(member.calibrators) != 1
+    if (len(member.calibrators) != 1
             or not isinstance(member.calibrators[0], _SigmoidCalibration)):
+        return None
+    calibrator = member.calibrators[0]
+    return flatten_booster(member.estimator, calibrator.a_, calibrator.b_)
+
+
+def flatten_booster(booster, a=-1.0, b=0.0):
+    """A :class:`FlatBooster` equal to a fitted binary ``HistGradientBoostingClassifier``.
+
+    ``P(class 1) = expit(-(a * raw + b))``: the booster's own probability with the
+    defaults. None for a booster it cannot copy exactly (categorical splits, more than
+    two classes).
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    if (not isinstance(booster, HistGradientBoostingClassifier)
+            or len(booster.classes_) != 2 or booster.n_trees_per_iteration_ != 1):
         return None
     predictors = [p[0] for p in booster._predictors]
     if any(p.nodes["is_categorical"].any() for p in predictors):
@@ -223,5 +272,4 @@ def compile_calibrated(calibrated):
     if (sum(len(p.nodes) for p in predictors) >= 2 ** 31
             or booster.n_features_in_ >= 2 ** 15):
         return None  # beyond the packed node's index and feature fields
-    calibrator = member.calibrators[0]
-    return FlatBooster(predictors, baseline[0], calibrator.a_, calibrator.b_)
+    return FlatBooster(predictors, baseline[0], a, b)

@@ -3,7 +3,7 @@
 A model is two calibrated gradient-boosted classifiers on the same feature vector:
 
 * ``classifier``: a :class:`~sklearn.pipeline.Pipeline` ``FeatureExtractor`` ->
-  ``CalibratedClassifierCV(HistGradientBoostingClassifier)``, anime vs cartoon;
+  ``SlopeCalibratedClassifier(HistGradientBoostingClassifier)``, anime vs cartoon;
 * ``drawing``: drawing vs photograph, so a selfie is not called a cartoon.
 
 Files are skops archives (never pickle) with a JSON model card beside them; loading
@@ -24,13 +24,13 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import PredefinedSplit
 from sklearn.pipeline import Pipeline
 
 from ._trees import compile_calibrated
 from ._version import __version__
+from .calibration import SlopeCalibratedClassifier
 from .estimator import FeatureExtractor
 from .exceptions import AnimefeatError, ModelError
 from .explain import contributions, probe_matrix
@@ -62,20 +62,22 @@ MODEL_FORMAT = 1
 #: instead of a fractional area average to 256 px. 7: faces found by the LBP frontal-face
 #: cascade (step 1.2, 2 neighbours) instead of Haar's frontalface_alt2. 8: the shading
 #: family (edge kinds, outline colour, highlights); the working side is the model's own
-#: (recorded on its card).
-FEATURES_VERSION = 8
+#: (recorded on its card). 9: nested borders (a frame around a page) are trimmed, the
+#: page colour is taken inside the innermost one, and the line mask pads by replicating
+#: the edge (a dark frame no longer reads as an outline). 10: the face family measures
+#: drawn faces (animefeat's own detector) and their eyes; the human-face cascade is
+#: one feature (photo_face).
+FEATURES_VERSION = 10
 LABELS = ("cartoon", "anime")  # class 0, class 1
 
 # Every type a model file may contain. Anything else, e.g. a function smuggled in,
 # makes loading fail before a single object is built.
 TRUSTED_TYPES = [
+    "animefeat.calibration.SlopeCalibratedClassifier",
     "animefeat.estimator.FeatureExtractor",
     "sklearn._loss.link.Interval",
     "sklearn._loss.link.LogitLink",
     "sklearn._loss.loss.HalfBinomialLoss",
-    "sklearn.calibration.CalibratedClassifierCV",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
     "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
     "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
@@ -165,8 +167,9 @@ def build_classifier(params=None, *, seed=0, families=None, side=WORK_SIDE, sour
     Returns
     -------
     pipeline : Pipeline
-        ``features`` (:class:`FeatureExtractor`) -> ``model`` (sigmoid-calibrated
-        ``CalibratedClassifierCV`` around gradient boosting).
+        ``features`` (:class:`FeatureExtractor`) -> ``model``
+        (:class:`~animefeat.calibration.SlopeCalibratedClassifier` around gradient
+        boosting).
     """
     return Pipeline([
         ("features", FeatureExtractor(families=families, side=side)),
@@ -175,7 +178,7 @@ def build_classifier(params=None, *, seed=0, families=None, side=WORK_SIDE, sour
 
 
 def calibrated_booster(params=None, *, seed=0, sources=None):
-    """Sigmoid-calibrated gradient boosting, the head of both classifiers.
+    """Gradient boosting with calibrated confidence, the head of both classifiers.
 
     Parameters
     ----------
@@ -185,14 +188,16 @@ def calibrated_booster(params=None, *, seed=0, sources=None):
         Random state of the boosting.
     sources : array-like of shape (n_rows,), optional
         The source of each training row it will be fitted on. With three or more
-        sources the sigmoid is fitted on leave-one-source-out scores (each row scored
-        by a booster that never saw its source), so that confidence reflects how the
-        model does on a source it has never seen; otherwise on stratified 5-fold scores.
+        sources the calibration is fitted on leave-one-source-out scores (each row
+        scored by a booster that never saw its source), so that confidence reflects
+        how the model does on a source it has never seen; otherwise on stratified
+        5-fold scores.
 
     Returns
     -------
-    calibrated : CalibratedClassifierCV
-        Unfitted.
+    calibrated : SlopeCalibratedClassifier
+        Unfitted. Only the booster's log-odds are scaled (no intercept): calibration
+        on held-out sources changes the confidence, never the answer.
     """
     booster = HistGradientBoostingClassifier(random_state=seed, **(params or DEFAULT_PARAMS))
     cv = 5
@@ -200,9 +205,7 @@ def calibrated_booster(params=None, *, seed=0, sources=None):
         codes = np.unique(np.asarray(sources), return_inverse=True)[1]
         if codes.max(initial=0) + 1 >= MIN_SOURCES_HELD_OUT:
             cv = PredefinedSplit(codes)
-    # ensemble=False: the sigmoid is fitted on out-of-fold scores, but only one
-    # booster (fitted on all data) is kept: a fifth of the model file and of the latency.
-    return CalibratedClassifierCV(booster, method="sigmoid", cv=cv, ensemble=False)
+    return SlopeCalibratedClassifier(booster, cv=cv)
 
 
 class AnimefeatModel:
@@ -539,8 +542,9 @@ def new_card(*, name, version, params, families, seed, data, metrics, side=WORK_
         "features_version": FEATURES_VERSION,
         "feature_names": feature_names(union_families(families, drawing_families)),
         "hyperparameters": {"booster": dict(params),
-                            "calibration": "sigmoid on leave-one-source-out scores (5-fold "
-                                           "with fewer than 3 sources)",
+                            "calibration": "slope on the log-odds (no intercept), fitted on "
+                                           "leave-one-source-out scores (5-fold with "
+                                           "fewer than 3 sources)",
                             "families": families, "drawing_families": drawing_families,
                             "seed": seed, "working_side": side},
         "versions": environment(),

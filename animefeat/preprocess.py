@@ -34,6 +34,10 @@ from .io import load_image
 __all__ = ["WORK_SIDE", "WorkingCopy", "load_for_features", "trim_borders", "working_copy"]
 
 WORK_SIDE = 128
+# Share of each trimmed side's length kept as margin.
+_MARGIN = 0.02
+# Nested borders peeled at most (frame, mat, page).
+_MAX_NESTED_BORDERS = 3
 # A border line is "flat" when nearly all its pixels are within this distance of its colour.
 _FLAT_TOLERANCE = 18
 _FLAT_SHARE = 0.98
@@ -153,7 +157,9 @@ def working_copy(image, *, side=WORK_SIDE):
     grey /= 255.0
     return WorkingCopy(
         rgb=small, grey=grey, hsv_uint8=cv2.cvtColor(small, cv2.COLOR_RGB2HSV_FULL),
-        foreground=_foreground(small, _page_colour(reduced, (top, bottom, left, right))),
+        foreground=_foreground(small, _page_colours(reduced, (top, bottom, left, right)),
+                               bands=_margin_bands(reduced.shape, (top, bottom, left, right),
+                                                   small.shape[0] / core_height)),
         crop=crop, scale=scale / factor)
 
 
@@ -186,7 +192,7 @@ def _reduce_whole(image, factor):
     return reduced, (rows, cols)
 
 
-def trim_borders(image, *, tolerance=_FLAT_TOLERANCE, min_keep=0.25, margin=0.02):
+def trim_borders(image, *, tolerance=_FLAT_TOLERANCE, min_keep=0.25, margin=_MARGIN):
     """Find flat borders (letterbox bars, blank page) around an image.
 
     A side's border is the run of lines, from the edge inwards, on which nearly all
@@ -211,18 +217,42 @@ def trim_borders(image, *, tolerance=_FLAT_TOLERANCE, min_keep=0.25, margin=0.02
     """
     img = np.asarray(image)
     height, width = img.shape[:2]
-    columns = img.transpose(1, 0, 2)
-    top = _border_run(img, tolerance)
-    bottom = _border_run(img[::-1], tolerance)
-    left = _border_run(columns, tolerance)
-    right = _border_run(columns[::-1], tolerance)
-    if height - top - bottom < max(min_keep * height, 8):
-        top = bottom = 0
-    if width - left - right < max(min_keep * width, 8):
-        left = right = 0
-    keep_rows, keep_cols = max(2, round(margin * height)), max(2, round(margin * width))
+    top = bottom = left = right = 0
+    # Borders nest (a black frame around a white page): peel them until none is left.
+    for _ in range(_MAX_NESTED_BORDERS):
+        inner = img[top:height - bottom, left:width - right]
+        columns = inner.transpose(1, 0, 2)
+        runs = (_border_run(inner, tolerance), _border_run(inner[::-1], tolerance),
+                _border_run(columns, tolerance), _border_run(columns[::-1], tolerance))
+        rows_ok = height - top - bottom - runs[0] - runs[1] >= max(min_keep * height, 8)
+        cols_ok = width - left - right - runs[2] - runs[3] >= max(min_keep * width, 8)
+        if top or bottom or left or right:
+            # An inner layer is a mat only when it frames both opposite sides in one
+            # colour; otherwise it is a flat part of the drawing (a sky, a wall).
+            rows_ok &= _same_colour_pair(inner[0], inner[-1], runs[0], runs[1], tolerance)
+            cols_ok &= _same_colour_pair(inner[:, 0], inner[:, -1], runs[2], runs[3],
+                                         tolerance)
+        runs = (runs[0] * rows_ok, runs[1] * rows_ok, runs[2] * cols_ok, runs[3] * cols_ok)
+        if not any(runs):
+            break
+        top, bottom, left, right = (top + runs[0], bottom + runs[1],
+                                    left + runs[2], right + runs[3])
+    keep_rows, keep_cols = _kept(margin, height), _kept(margin, width)
     return (max(0, top - keep_rows), max(0, bottom - keep_rows),
             max(0, left - keep_cols), max(0, right - keep_cols))
+
+
+def _kept(margin, length):
+    """Lines of border kept in place on a trimmed side of ``length`` lines."""
+    return max(2, round(margin * length))
+
+
+def _same_colour_pair(first, last, first_run, last_run, tolerance):
+    """Whether two opposite border runs both exist and share one flat colour."""
+    if not (first_run and last_run):
+        return False
+    difference = np.abs(np.median(first, axis=0) - np.median(last, axis=0))
+    return bool(np.all(difference <= tolerance))
 
 
 def _near_mask(image, colour, tolerance):
@@ -303,25 +333,45 @@ def _median_uint8(values):
     return (lower + upper) / 2.0
 
 
-def _page_colour(rgb, crop):
-    """The colour of the trimmed margin (the page), or None where nothing was trimmed."""
+def _page_colours(rgb, crop):
+    """The colours of the trimmed margins (the page), one per distinct colour.
+
+    Empty where nothing was trimmed. Sides may differ: a black frame whose top and
+    bottom margins are kept while the white page inside it was peeled at the sides.
+    """
     top, bottom, left, right = crop
-    for width, line in ((top, rgb[0]), (bottom, rgb[-1]), (left, rgb[:, 0]),
-                        (right, rgb[:, -1])):
+    colours = []
+    # The first kept line lies in the margin left of the innermost border: the page.
+    for width, line in ((top, rgb[top]), (bottom, rgb[-1 - bottom]), (left, rgb[:, left]),
+                        (right, rgb[:, -1 - right])):
         if width:
-            return np.median(line, axis=0)
-    return None
+            colour = np.median(line, axis=0)
+            if not any(np.all(np.abs(colour - c) <= _FLAT_TOLERANCE) for c in colours):
+                colours.append(colour)
+    return colours
 
 
-def _foreground(rgb, page=None):
+def _margin_bands(shape, crop, scale):
+    """Width, in working pixels, of the margin kept on each trimmed side (0 elsewhere).
+
+    One pixel wider than the margin itself: resizing blends its inner edge.
+    """
+    height, width = shape[:2]
+    return tuple(int(np.ceil(_kept(_MARGIN, length) * scale)) + 1 if trimmed else 0
+                 for trimmed, length in zip(crop, (height, height, width, width)))
+
+
+def _foreground(rgb, pages=(), *, bands=(0, 0, 0, 0)):
     """Mask out the flat background region connected to the border.
 
-    The background colour is the page colour when margins were trimmed (after
+    The background colours are the page colours when margins were trimmed (after
     trimming, the drawing touches the border and may dominate it), else the border's
-    dominant colour, if it has one.
+    dominant colour, if it has one. ``bands`` (top, bottom, left, right), in pixels,
+    are the kept margins: background, and the page region may reach the border
+    through them.
     """
-    if page is not None:
-        colour = np.asarray(page, dtype=np.float64)
+    if len(pages):
+        colours = [np.asarray(page, dtype=np.float64) for page in pages]
     else:
         border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).astype(np.int64)
         quant = border // 16
@@ -329,8 +379,15 @@ def _foreground(rgb, page=None):
         counts = np.bincount(keys)
         if counts.max() <= 0.5 * len(border):  # no colour dominates: no background
             return np.ones(rgb.shape[:2], dtype=bool)
-        colour = np.median(border[keys == np.argmax(counts)], axis=0)
-    near = _near_mask(rgb, colour, _FLAT_TOLERANCE)
+        colours = [np.median(border[keys == np.argmax(counts)], axis=0)]
+    # One region over all page colours: a page seen between the strokes may reach the
+    # border only through the frame's margin.
+    near = _near_mask(rgb, colours[0], _FLAT_TOLERANCE)
+    for colour in colours[1:]:
+        near |= _near_mask(rgb, colour, _FLAT_TOLERANCE)
+    top, bottom, left, right = bands
+    near[:top] = near[near.shape[0] - bottom:] = 255
+    near[:, :left] = near[:, near.shape[1] - right:] = 255
     n, labels = cv2.connectedComponents(near, connectivity=4)
     touching = np.zeros(n, dtype=bool)
     touching[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = True

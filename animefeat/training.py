@@ -379,7 +379,7 @@ def leave_one_source_out(table, y, *, make=None, seed=0, mask=None):
     make : callable, optional
         ``make(sources)`` returns a fresh classifier; the calibrated booster by
         default, whose own calibration then holds out each of the remaining sources
-        in turn (nested: the source scored is never seen, not even by the sigmoid).
+        in turn (nested: the source scored is never seen, not even by the calibration).
     seed : int
     mask : ndarray of shape (n_images,), bool, optional
 
@@ -471,7 +471,7 @@ def search_params(table, y, *, mask, seed=0, grid=None, progress=True):
 
     Each candidate is scored by leave-one-source-out accuracy: the mean over sources,
     plus the worst source, halved; a booster that is right on the sources it knows and
-    wrong on the next one loses. Uncalibrated boosters: the sigmoid moves no label.
+    wrong on the next one loses. Uncalibrated boosters: the calibration moves no label.
 
     Returns
     -------
@@ -668,7 +668,7 @@ def drawing_held_out(table, y_drawing, *, groups, seed=0, make=None):
 
 
 def drawing_check(*, seed=0):
-    """The drawing-vs-photo check: gradient boosting, sigmoid-calibrated on 5 folds.
+    """The drawing-vs-photo check: gradient boosting, calibrated on 5 folds.
 
     Only its threshold decides (chosen on held-out scores so that every source of
     drawings keeps at most 2% flagged), so it is calibrated on plain folds: holding

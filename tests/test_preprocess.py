@@ -24,6 +24,25 @@ def test_letterbox_bars_are_trimmed():
     assert trim_borders(img) == (0, 0, 46, 46)
 
 
+def test_frame_around_a_page_is_peeled_like_the_page_alone():
+    # A drawing on a white page, then the same page inside a 20-px black frame.
+    page = blank(100, 140)
+    page[30:70, 40:100] = (200, 30, 30)
+    framed = blank(140, 180, (0, 0, 0))
+    framed[20:120, 20:160] = page
+    # Each side peels the frame and the page; the kept margin (2% of the side) may
+    # differ by a pixel, as the framed image is larger.
+    expected = np.array(trim_borders(page)) + 20
+    assert np.abs(np.array(trim_borders(framed)) - expected).max() <= 1
+
+
+def test_flat_bands_of_different_colours_are_not_peeled_as_a_frame():
+    img = blank(100, 200, (0, 0, 0))
+    img[:, 50:150] = grey_bands([120, 200, 160, 240], size=100)
+    # Left band 120 and right band 240 differ: they are the drawing, not a mat.
+    assert trim_borders(img)[2:] == (46, 46)
+
+
 def test_blank_image_is_not_trimmed_away():
     assert trim_borders(blank(64, 64)) == (0, 0, 0, 0)
 

@@ -4,6 +4,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from animefeat._trees import compile_calibrated
+from animefeat.calibration import SlopeCalibratedClassifier
 from animefeat.explain import probe_matrix
 
 
@@ -81,3 +82,13 @@ def test_trees_of_depth_zero_are_walked():
 @pytest.mark.parametrize("kwargs", [{"ensemble": True}, {"method": "isotonic"}])
 def test_other_model_shapes_are_not_copied(kwargs):
     assert compile_calibrated(_fitted(**kwargs)) is None
+
+
+def test_slope_calibrated_booster_equals_scikit_learn():
+    X, y = _data()
+    booster = HistGradientBoostingClassifier(max_iter=40, max_leaf_nodes=7, random_state=0)
+    model = SlopeCalibratedClassifier(booster, cv=3).fit(X, y)
+    X_test, _ = _data(n=200, seed=1)
+    flat = compile_calibrated(model)
+    np.testing.assert_allclose(flat.predict_proba(X_test), model.predict_proba(X_test)[:, 1],
+                               rtol=0, atol=1e-12)

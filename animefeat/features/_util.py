@@ -40,76 +40,10 @@ def masked(values, mask):
     return np.compress(mask.ravel(), flat, axis=0)
 
 
-@njit(cache=True, nogil=True)
 def masked_mean(values, mask):
-    """``values[mask].mean()`` for float64 ``values`` and a bool ``mask``, both (h, w).
-
-    One compiled pass instead of a masked copy and numpy's reduction machinery, with
-    numpy's own pairwise summation over the selected values in row-major order, so the
-    same value to the last bit. NaN when the mask is empty.
-    """
-    selected = np.empty(values.size)
-    n = 0
-    for r in range(values.shape[0]):
-        for c in range(values.shape[1]):
-            if mask[r, c]:
-                selected[n] = values[r, c]
-                n += 1
-    if n == 0:
-        return np.nan
-    return _pairwise_sum(selected, 0, n) / n
-
-
-@njit(cache=True, nogil=True)
-def _pairwise_sum(a, start, n):
-    """numpy's pairwise sum of ``a[start:start + n]``: halves (split at a multiple of
-    8) down to blocks of at most 128, each summed in eight running sums; the order of
-    additions that ``np.sum`` uses. Iterative, with an explicit stack: numba's cache
-    does not load recursive functions reliably."""
-    tasks = np.empty((64, 3), dtype=np.intp)  # start, length, halves already summed
-    sums = np.empty(64)
-    tasks[0, 0], tasks[0, 1], tasks[0, 2] = start, n, 0
-    n_tasks, n_sums = 1, 0
-    while n_tasks:
-        n_tasks -= 1
-        lo, size, joined = tasks[n_tasks, 0], tasks[n_tasks, 1], tasks[n_tasks, 2]
-        if size <= 128:
-            sums[n_sums] = _block_sum(a, lo, size)
-            n_sums += 1
-        elif joined:
-            n_sums -= 1
-            sums[n_sums - 1] = sums[n_sums - 1] + sums[n_sums]
-        else:
-            half = size // 2
-            half -= half % 8
-            # Popped in reverse: the left half is summed first, then the right, then both.
-            tasks[n_tasks, 0], tasks[n_tasks, 1], tasks[n_tasks, 2] = lo, size, 1
-            tasks[n_tasks + 1, 0], tasks[n_tasks + 1, 1], tasks[n_tasks + 1, 2] = (
-                lo + half, size - half, 0)
-            tasks[n_tasks + 2, 0], tasks[n_tasks + 2, 1], tasks[n_tasks + 2, 2] = lo, half, 0
-            n_tasks += 3
-    return sums[0]
-
-
-@njit(cache=True, nogil=True)
-def _block_sum(a, start, n):
-    """numpy's sum of at most 128 values: eight running sums, joined in pairs."""
-    if n < 8:
-        total = 0.0
-        for i in range(start, start + n):
-            total += a[i]
-        return total
-    r = a[start:start + 8].copy()
-    i = 8
-    while i < n - n % 8:
-        for k in range(8):
-            r[k] += a[start + i + k]
-        i += 8
-    total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
-    while i < n:
-        total += a[start + i]
-        i += 1
-    return total
+    """``values[mask].mean()`` for a 2-D ``mask``; NaN when the mask is empty."""
+    selected = masked(values, mask)
+    return float(selected.mean()) if selected.size else float("nan")
 
 
 def foreground_pixels(work):

@@ -60,17 +60,6 @@ def test_share_of_line_pixels():
     assert feats(img)["share"] == pytest.approx(n * 2 / 128, abs=0.01)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n", [1, 2, 7, 301])
-def test_percentiles_equal_numpy(dtype, n):
-    from animefeat.features.lines import _percentiles
-
-    values = np.random.default_rng(n).gamma(2.0, 1.5, size=n).astype(dtype)
-    qs = np.array([25.0, 50.0, 75.0, 90.0])
-    got = _percentiles(values, qs)
-    assert got.tolist() == np.percentile(values, qs).astype(np.float64).tolist()
-
-
 def test_stroke_stats_of_a_band():
     # A 5-px band, its centre row as skeleton: 3 px from the nearest outside pixel
     # (less near the band's ends), two ends, one stroke of 30 px.
@@ -119,3 +108,18 @@ def test_skeleton_of_a_thick_bar_is_one_pixel_wide():
     assert not (skeleton & ~mask).any()
     assert skeleton.sum(axis=0).max() == 1  # one pixel per column
     assert skeleton.sum() >= 30  # most of the bar's length survives
+
+
+@pytest.mark.parametrize("colour", [(0, 0, 0), (40, 120, 200)])
+def test_a_frame_is_not_an_outline(colour):
+    # Horizontal strokes on a white page inside a 20-px frame: the frame's kept
+    # margin (top and bottom, where the strokes reach the page's edge) stays dark
+    # and wide, and no line pixel lies on it.
+    img = stripes(width=6, spacing=32, size=256).transpose(1, 0, 2).copy()
+    framed = np.empty((296, 296, 3), np.uint8)
+    framed[:] = colour
+    framed[20:276, 20:276] = img
+    mask = lines.line_mask(framed)
+    assert not mask[:2].any() and not mask[-2:].any()
+    assert not mask[:, :2].any() and not mask[:, -2:].any()
+    assert feats(framed)["thickness_median"] == pytest.approx(feats(img)["thickness_median"], abs=1)
