@@ -4,10 +4,12 @@
 >>> image = af.load_image("drawing.png")            # doctest: +SKIP
 >>> af.extract_features(image).shape                # doctest: +SKIP
 >>> af.classify(image).label                        # doctest: +SKIP
+>>> af.detect_faces(image)[0].box                   # doctest: +SKIP
 """
 
 from . import exceptions
 from ._version import __version__
+from .detect import Face, detect_faces
 from .estimator import FeatureExtractor
 from .exceptions import (
     AnimefeatError,
@@ -27,6 +29,7 @@ __all__ = [
     "AnimefeatError",
     "AnimefeatModel",
     "Contribution",
+    "Face",
     "FeatureExtractor",
     "ImageDecodeError",
     "ImageNotFoundError",
@@ -39,6 +42,7 @@ __all__ = [
     "__version__",
     "classify",
     "classify_many",
+    "detect_faces",
     "exceptions",
     "extract_features",
     "feature_names",

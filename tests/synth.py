@@ -97,6 +97,35 @@ def face(*, eye_size=20, size=200):
     return img
 
 
+def anime_face(*, size=200, eye=0.16):
+    """An anime-style head: hair behind and over the brow, a pale face, two large eyes
+    (``eye`` x ``size`` wide) each with a white highlight, a small mouth."""
+    img = blank(size, size)
+    c = size // 2
+    hair, skin = (110, 70, 50), (250, 220, 200)
+    cv2.ellipse(img, (c, int(c * 0.9)), (int(size * 0.46), int(size * 0.46)), 0, 0, 360, hair, -1)
+    cv2.ellipse(img, (c, int(c * 1.1)), (int(size * 0.33), int(size * 0.38)), 0, 0, 360, skin, -1)
+    cv2.ellipse(img, (c, int(c * 0.55)), (int(size * 0.40), int(size * 0.2)), 0, 0, 360, hair, -1)
+    e = int(size * eye)
+    for dx in (-int(size * 0.15), int(size * 0.15)):
+        cv2.ellipse(img, (c + dx, int(c * 1.05)), (e // 2, int(e * 0.7)), 0, 0, 360,
+                    (60, 40, 90), -1)
+        cv2.circle(img, (c + dx - e // 6, int(c * 1.05) - e // 4), max(2, e // 6), WHITE, -1)
+    cv2.line(img, (c - size // 20, int(c * 1.5)), (c + size // 20, int(c * 1.5)), (150, 60, 60), 2)
+    return img
+
+
+def pasted(image, *, at, side, shape=(320, 480)):
+    """``image`` resized to ``side`` px and pasted with its top-left corner at ``at``
+    (x, y) into a flat pale-green background of ``shape``."""
+    background = np.empty((*shape, 3), np.uint8)
+    background[:] = (200, 230, 200)
+    x, y = at
+    background[y:y + side, x:x + side] = cv2.resize(image, (side, side),
+                                                    interpolation=cv2.INTER_AREA)
+    return background
+
+
 def encode(image, fmt="PNG", **params):
     """Encode an array (or PIL image) to bytes in ``fmt``."""
     pil = image if isinstance(image, Image.Image) else Image.fromarray(image)

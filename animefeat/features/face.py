@@ -1,11 +1,14 @@
-"""Face family: is there a face, and what are the proportions of its eyes?
+"""Face family: is there a drawn face, and what are the proportions of its eyes?
 
-Anime faces have eyes that are very large relative to the face, set wide and low;
-western cartoon faces vary, but are closer to human proportions or reduce eyes to
-dots. We find faces with OpenCV's LBP frontal-face cascade (the copy scikit-image ships)
-and eyes with OpenCV's Haar eye cascade (inside the opencv wheel): no download. Where no
-face or no eye is found, the proportions are NaN ("not measurable"); the gradient-boosted
-model handles missing values natively.
+Anime faces have eyes that are very large relative to the face, set wide and low, with
+big highlights; western cartoon faces reduce eyes to dots or ovals, or draw them close
+to human proportions. Drawn faces are found by animefeat's own detector
+(:mod:`animefeat.detect`, trained on drawn face crops) and their eyes as the pair of
+dark blobs in the face's middle band (:mod:`animefeat.detect.eyes`). Where no face or no
+eye pair is found, the proportions are NaN ("not measurable"); the gradient-boosted
+model handles missing values natively. ``photo_face`` is OpenCV's human frontal-face
+cascade: it does not find drawn faces, but tells the photo check that a person was
+photographed.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ import cv2
 import numpy as np
 from skimage.data import lbp_frontal_face_cascade_filename
 
+from ..detect.detector import detection_copy, load_detector
+from ..detect.eyes import FACE_SIDE, measure_eyes
 from ..preprocess import as_working_copy
 from ._util import grey_uint8
 
-__all__ = ["NAMES", "detect_face", "face_features"]
+__all__ = ["NAMES", "detect_face", "drawn_faces", "face_features"]
 
 # Detection runs on a 96-px copy of the working copy, for faces of at least 24 px (a
 # quarter of the long side). The face family barely moves the style decision, but the
@@ -36,14 +41,17 @@ MIN_FACE = 24
 
 NAMES = (
     "found",
+    "count",
     "area_share",
-    "aspect",
+    "score",
     "eyes_found",
     "eye_height_ratio",
     "eye_width_ratio",
     "eye_spacing",
     "eye_area_share",
     "eye_y",
+    "eye_highlight",
+    "photo_face",
 )
 
 _local = threading.local()  # CascadeClassifier is not thread-safe: one per thread
@@ -74,7 +82,9 @@ def _cascades():
 
 
 def detect_face(image):
-    """Find the largest frontal face and up to two eyes inside it.
+    """Find the largest human frontal face (OpenCV's LBP cascade) and up to two eyes.
+
+    A photograph cue for the drawing check; drawn faces are :func:`drawn_faces`.
 
     Parameters
     ----------
@@ -104,9 +114,7 @@ def detect_face(image):
     result = (None, [])
     if len(faces):
         x, y, w, h = max(faces, key=lambda f: f[2] * f[3])
-        # Eyes sit in the upper part of the face box and are at most half its width
-        # (even anime eyes): the larger scales, which cost a third of the eye search,
-        # would only find false eyes.
+        # Eyes sit in the upper part of the face box and are at most half its width.
         roi = view[y:y + int(h * 0.65), x:x + w]
         smallest, largest = max(8, w // 10), max(8, w // 2)
         eyes = eye_cascade.detectMultiScale(roi, scaleFactor=1.1, minNeighbors=3,
@@ -120,8 +128,29 @@ def detect_face(image):
     return result
 
 
+def drawn_faces(image):
+    """Drawn faces in the working copy, by animefeat's detector, best first.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W, 3), uint8, or WorkingCopy
+
+    Returns
+    -------
+    boxes : ndarray of shape (n, 4), float64
+        ``(x, y, w, h)`` in working-copy pixels.
+    probabilities : ndarray of shape (n,), float64
+    """
+    work = as_working_copy(image)
+    if "drawn_faces" not in work.cache:
+        rgb, grey, scale = detection_copy(work.rgb)
+        boxes, p = load_detector().detect_copy(rgb, grey)
+        work.cache["drawn_faces"] = (boxes / scale, p)
+    return work.cache["drawn_faces"]
+
+
 def face_features(image):
-    """Face presence and eye proportions.
+    """Drawn-face presence and eye proportions.
 
     Parameters
     ----------
@@ -130,30 +159,34 @@ def face_features(image):
     Returns
     -------
     features : ndarray of shape (len(NAMES),), float64
-        ``found``: 1 if a face was found. ``area_share``: face box area over image
-        area. ``aspect``: face height / width. ``eyes_found``: 0, 1 or 2.
-        ``eye_height_ratio``/``eye_width_ratio``: mean eye box size relative to the
-        face box. ``eye_spacing``: distance between eye centres over face width.
-        ``eye_area_share``: eye boxes' area over face area. ``eye_y``: eye centre
-        height within the face box (0 top, 1 bottom). NaN where not measurable.
+        ``found``: 1 if a drawn face was found. ``count``: faces found.
+        ``area_share``: the best face's box area over the image area. ``score``: its
+        probability (0 without a face). Eyes of the best face: ``eyes_found`` (0 or 2),
+        ``eye_height_ratio``/``eye_width_ratio`` (mean eye box size relative to the
+        face box), ``eye_spacing`` (distance between eye centres over the face width),
+        ``eye_area_share`` (the eyes' dark pixels over the face area), ``eye_y`` (eye
+        centre height in the face box, 0 top, 1 bottom), ``eye_highlight`` (share of
+        the eyes holding a highlight). NaN where not measurable. ``photo_face``: 1 if
+        the human frontal-face cascade fires.
     """
     work = as_working_copy(image)
-    face, eyes = detect_face(work)
+    boxes, p = drawn_faces(work)
+    photo_face = float(detect_face(work)[0] is not None)
     nan = float("nan")
-    if face is None:
-        return np.array([0.0, 0.0, nan, 0.0, nan, nan, nan, nan, nan])
-    _, y, w, h = face
-    area = w * h
-    eye_h = eye_w = spacing = eye_area = eye_y = nan
+    if not len(boxes):
+        return np.array([0.0, 0.0, 0.0, 0.0, 0.0] + [nan] * 6 + [photo_face])
+    x, y, w, h = (round(v) for v in boxes[0])
+    crop = work.rgb[max(0, y):y + h, max(0, x):x + w]
+    eyes = measure_eyes(crop)
+    eye = [nan] * 6
     if eyes:
-        eye_h = float(np.mean([e[3] for e in eyes])) / h
-        eye_w = float(np.mean([e[2] for e in eyes])) / w
-        eye_area = sum(e[2] * e[3] for e in eyes) / area
-        eye_y = float(np.mean([e[1] + e[3] / 2 for e in eyes]) - y) / h
-        if len(eyes) == 2:
-            (x0, _, w0, _), (x1, _, w1, _) = eyes
-            spacing = ((x1 + w1 / 2) - (x0 + w0 / 2)) / w
-    return np.array([
-        1.0, area / work.grey.size, h / w, float(len(eyes)),
-        eye_h, eye_w, spacing, eye_area, eye_y,
-    ], dtype=np.float64)
+        (x0, y0, w0, h0), (x1, y1, w1, h1) = (e.box for e in eyes)
+        side = float(FACE_SIDE)
+        eye = [(h0 + h1) / 2 / side, (w0 + w1) / 2 / side,
+               ((x1 + w1 / 2) - (x0 + w0 / 2)) / side,
+               sum(e.area for e in eyes) / side ** 2,
+               ((y0 + h0 / 2) + (y1 + h1 / 2)) / 2 / side,
+               float(np.mean([e.highlight for e in eyes]))]
+    area_share = boxes[0][2] * boxes[0][3] / work.grey.size
+    return np.array([1.0, float(len(boxes)), area_share, float(p[0]), float(len(eyes)),
+                     *eye, photo_face], dtype=np.float64)
