@@ -14,7 +14,7 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import expit, log_expit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.model_selection import check_cv, cross_val_predict
+from sklearn.model_selection import check_cv
 from sklearn.utils import get_tags
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -84,8 +84,24 @@ class SlopeCalibratedClassifier(ClassifierMixin, BaseEstimator):
         estimator = self._estimator()
         cv = check_cv(self.cv, codes, classifier=True)
         params = {} if sample_weight is None else {"sample_weight": weight}
-        scores = cross_val_predict(clone(estimator), X, codes, cv=cv,
-                                   method="decision_function", params=params)
+        scores = np.full(len(codes), np.nan)
+        for train, test in cv.split(X, codes):
+            if len(np.unique(codes[train])) < 2:
+                raise ValueError("a calibration fold holds one class only; use fewer "
+                                 "folds or other groups")
+            # A column missing from every training row of a fold (a feature one held-out
+            # source alone shows) carries nothing there; gradient boosting's binning
+            # cannot take it, so the fold sees it as a constant.
+            X_train, X_test = X[train], X[test]
+            empty = np.isnan(X_train).all(axis=0)
+            if empty.any():
+                X_train, X_test = X_train.copy(), X_test.copy()
+                X_train[:, empty] = X_test[:, empty] = 0.0
+            fitted = clone(estimator).fit(
+                X_train, codes[train], **({"sample_weight": weight[train]} if params else {}))
+            scores[test] = fitted.decision_function(X_test)
+        if np.isnan(scores).any():
+            raise ValueError("the calibration folds must score every row once")
         sign = 2.0 * codes - 1.0  # +1 for class 1, -1 for class 0
 
         def loss(slope):
