@@ -13,6 +13,7 @@ import numpy as np
 
 from ._version import __version__
 from .exceptions import AnimefeatError
+from .explain import grouped
 from .preprocess import WORK_SIDE
 
 __all__ = ["main"]
@@ -224,7 +225,9 @@ class _Writer:
             out.write(f"{'label':8} {'p_anime':>7} {'drawing':>7}  path\n")
 
     def row(self, path, pred):
-        reasons = "; ".join(c.text for c in pred.explanation[:self.explain])
+        reasons = " | ".join(
+            f"points to {side}: " + "; ".join(c.text for c in items)
+            for side, items in grouped(pred.explanation[:self.explain], pred.label))
         if self.fmt == "jsonl":
             self.out.write(json.dumps({"path": path, **pred.to_dict()}) + "\n")
         elif self.fmt == "csv":
@@ -233,7 +236,9 @@ class _Writer:
                                f"{pred.drawing_probability:.4f}", reasons, ""])
         else:
             flag = "yes" if pred.is_drawing else "PHOTO?"
-            self.out.write(f"{pred.label:8} {pred.probabilities['anime']:7.3f} {flag:>7}  "
+            # "anime?": a lean between 35% and 65%, not a verdict.
+            label = pred.label if pred.confident else f"{pred.label}?"
+            self.out.write(f"{label:8} {pred.probabilities['anime']:7.3f} {flag:>7}  "
                            f"{path}\n")
 
     def error(self, path, message):

@@ -33,7 +33,7 @@ from ._version import __version__
 from .calibration import SlopeCalibratedClassifier
 from .estimator import FeatureExtractor
 from .exceptions import AnimefeatError, ModelError
-from .explain import contributions, probe_matrix
+from .explain import contributions, grouped, probe_matrix
 from .features import FAMILIES, extract_features, feature_names
 from .preprocess import WORK_SIDE, load_for_features
 
@@ -69,6 +69,8 @@ MODEL_FORMAT = 1
 #: one feature (photo_face).
 FEATURES_VERSION = 10
 LABELS = ("cartoon", "anime")  # class 0, class 1
+#: P(anime) strictly between these is a lean, not a verdict (``Prediction.confident``).
+UNSURE = (0.35, 0.65)
 
 # Every type a model file may contain. Anything else, e.g. a function smuggled in,
 # makes loading fail before a single object is built.
@@ -136,14 +138,50 @@ class Prediction:
     explanation: list = field(default_factory=list)
     model: dict = field(default_factory=dict)
 
+    @property
+    def confident(self):
+        """A drawing, and P(anime) outside :data:`UNSURE` (a verdict, not a lean)."""
+        p = self.probabilities["anime"]
+        return self.is_drawing and not UNSURE[0] < p < UNSURE[1]
+
+    @property
+    def verdict(self):
+        """The answer in words, as a person should read it.
+
+        ``"Anime"`` or ``"Cartoon"`` when :attr:`confident`; otherwise it says how far
+        to trust the lean ("Not sure: a little more like anime"), or that the picture
+        looks like a photograph and the style answer would be a guess.
+        """
+        if not self.is_drawing:
+            return "This looks like a photo; the style answer would be a guess"
+        if self.confident:
+            return self.label.capitalize()
+        p = self.probabilities["anime"]
+        if abs(p - 0.5) < 0.05:
+            return "Not sure: as much like anime as like a cartoon"
+        return f"Not sure: a little more like {'anime' if p > 0.5 else 'a cartoon'}"
+
+    def reasons(self):
+        """The explanation grouped by side, the answer's side first
+        (see :func:`animefeat.explain.grouped`)."""
+        return grouped(self.explanation, self.label)
+
     def to_dict(self):
-        """A JSON-serialisable dict: what the web API returns."""
+        """A JSON-serialisable dict: what the web API returns.
+
+        ``explanation`` lists the reasons strongest first, each with the ``side`` it
+        points to; ``reasons`` holds the same, grouped by side, the answer's first.
+        """
         return {
             "label": self.label,
             "probabilities": dict(self.probabilities),
+            "confident": self.confident,
+            "verdict": self.verdict,
             "is_drawing": self.is_drawing,
             "drawing_probability": self.drawing_probability,
             "explanation": [c.to_dict() for c in self.explanation],
+            "reasons": [{"side": side, "items": [c.to_dict() for c in items]}
+                        for side, items in self.reasons()],
             "model": dict(self.model),
         }
 
@@ -318,7 +356,7 @@ class AnimefeatModel:
         names = [self.feature_names[i] for i in style]
         out = []
         for k, (x, pa, pd) in enumerate(zip(Xs, p_anime, p_drawing)):
-            reasons = (contributions(p_probes[k], x, names, top=explain)
+            reasons = (contributions(p_probes[k], x, names, top=explain, side=self.side)
                        if explain else [])
             out.append(Prediction(
                 label="anime" if pa >= 0.5 else "cartoon",

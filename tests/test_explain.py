@@ -1,7 +1,11 @@
+import re
+
 import numpy as np
 import pytest
 
-from animefeat.explain import describe, explain_vector
+import animefeat as af
+from animefeat.explain import EVIDENCE, Contribution, describe, explain_vector, grouped
+from animefeat.model import Prediction
 
 
 class Linear:
@@ -13,21 +17,54 @@ class Linear:
         return np.column_stack([1 - p, p])
 
 
+NAMES = ["lines.share", "colour.flat_share", "edges.density"]
+
+
 def test_contributions_are_log_odds_changes():
-    out = explain_vector(Linear(), np.array([1.0, 2.0, 5.0]), np.zeros(3), ["a.x", "b.y", "c.z"])
+    out = explain_vector(Linear(), np.array([1.0, 2.0, 5.0]), np.zeros(3), NAMES)
     got = {c.feature: c.contribution for c in out}
-    assert got == pytest.approx({"b.y": -2.0, "a.x": 2.0})  # c.z changed nothing: left out
-    assert out[0].text.endswith("typical of anime") or out[0].text.endswith("typical of cartoons")
+    # edges.density changed nothing: left out.
+    assert got == pytest.approx({"colour.flat_share": -2.0, "lines.share": 2.0})
+
+
+def test_each_reason_says_its_side_and_evidence():
+    out = {c.feature: c for c in explain_vector(Linear(), np.array([1.0, 2.0, 5.0]),
+                                                  np.zeros(3), NAMES)}
+    assert (out["lines.share"].side, out["lines.share"].evidence) == ("anime", "lines")
+    assert (out["colour.flat_share"].side, out["colour.flat_share"].evidence) == (
+        "cartoon", "palette")
 
 
 def test_sorted_by_size_and_cut_to_top():
-    out = explain_vector(Linear(), np.array([3.0, 1.0, 0.0]), np.zeros(3), ["a", "b", "c"], top=1)
-    assert [c.feature for c in out] == ["a"] and out[0].contribution == pytest.approx(6.0)
+    out = explain_vector(Linear(), np.array([3.0, 1.0, 0.0]), np.zeros(3), NAMES, top=1)
+    assert [c.feature for c in out] == ["lines.share"]
+    assert out[0].contribution == pytest.approx(6.0)
+
+
+def _reason(feature, contribution):
+    return Contribution(feature, 0.5, contribution, feature,
+                        side="anime" if contribution > 0 else "cartoon")
+
+
+def test_grouped_puts_the_answers_side_first_strongest_first():
+    explanation = [_reason("a", 3.0), _reason("b", -2.0), _reason("c", 1.0),
+                   _reason("d", -0.5)]
+    groups = grouped(explanation, "cartoon")
+    assert [(side, [c.feature for c in items]) for side, items in groups] == [
+        ("cartoon", ["b", "d"]), ("anime", ["a", "c"])]
+    assert [side for side, _ in grouped(explanation[:1], "cartoon")] == ["anime"]
 
 
 def test_words_for_a_known_feature():
-    assert describe("lines.thickness_median", 3.14) == "outlines 3.1 px thick"
+    assert describe("lines.thickness_median", 3.14, side=256) == (
+        "outlines about 3.1 px thick (picture 256 px across)")
     assert describe("colour.colours_90", 12) == "12 colours cover 90% of the drawing"
+
+
+def test_an_entropy_is_said_as_a_count():
+    # 2 bits: as varied as 4 equally common colours.
+    assert describe("colour.palette_entropy", 2.0) == (
+        "colours used as evenly as 4 equally common colours")
 
 
 def test_words_for_patterned_feature():
@@ -38,8 +75,53 @@ def test_not_measurable():
     assert describe("face.eye_spacing", float("nan")) == "eye spacing not measurable"
 
 
-def test_every_feature_has_words():
-    import animefeat as af
+def test_a_feature_without_words_is_an_error():
+    with pytest.raises(KeyError, match="no words"):
+        describe("lines.made_up", 0.5)
 
-    for name in af.feature_names():
-        assert not describe(name, 0.5).startswith(name), name
+
+# A number a person can read has a unit: a percentage, pixels, degrees, or a count of
+# things (colours, contours, regions, faces, eyes, stroke ends, highlights, patterns,
+# directions, hues, neighbours, pixels). A bare decimal ("gradient strength 0.083") fails.
+_UNIT = re.compile(r"(\d+(\.\d+)?)(%| px| degrees| colours| main directions| separate contours"
+                   r"| colour regions| drawn faces| eyes| stroke ends| small bright highlights"
+                   r"| equally common| flat colours| of their| neighbours| pixels)")
+
+
+@pytest.mark.parametrize("name", af.feature_names())
+@pytest.mark.parametrize("value", [0.0, 0.37, 2.5])
+def test_every_feature_has_words_with_units(name, value):
+    text = describe(name, value)
+    assert name not in text
+    numbers = re.findall(r"\d+(?:\.\d+)?", text)
+    with_unit = _UNIT.findall(text)
+    assert len(numbers) == len(with_unit), f"{name}: a number without a unit in {text!r}"
+
+
+@pytest.mark.parametrize("name", af.feature_names())
+def test_every_family_has_evidence_to_show(name):
+    assert name.split(".", 1)[0] in EVIDENCE
+
+
+def _prediction(p_anime, is_drawing=True):
+    return Prediction(label="anime" if p_anime >= 0.5 else "cartoon",
+                      probabilities={"anime": p_anime, "cartoon": 1 - p_anime},
+                      is_drawing=is_drawing, drawing_probability=0.9 if is_drawing else 0.1)
+
+
+@pytest.mark.parametrize(("p", "confident", "verdict"), [
+    (0.9, True, "Anime"), (0.2, True, "Cartoon"),
+    (0.6, False, "Not sure: a little more like anime"),
+    (0.4, False, "Not sure: a little more like a cartoon"),
+    (0.51, False, "Not sure: as much like anime as like a cartoon"),
+])
+def test_verdict_says_how_sure(p, confident, verdict):
+    pred = _prediction(p)
+    assert pred.confident is confident and pred.verdict == verdict
+    assert pred.to_dict()["confident"] is confident
+
+
+def test_a_photo_gets_no_verdict():
+    pred = _prediction(0.95, is_drawing=False)
+    assert not pred.confident
+    assert pred.verdict == "This looks like a photo; the style answer would be a guess"

@@ -32,9 +32,10 @@ def test_prediction_contents(tiny):
 def test_prediction_serialises_to_json(tiny):
     d = af.classify(cartoon(seed=101), model=tiny).to_dict()
     again = json.loads(json.dumps(d))
-    assert set(again) == {"label", "probabilities", "is_drawing", "drawing_probability",
-                          "explanation", "model"}
-    assert set(again["explanation"][0]) == {"feature", "value", "contribution", "text"}
+    assert set(again) == {"label", "probabilities", "confident", "verdict", "is_drawing",
+                          "drawing_probability", "explanation", "reasons", "model"}
+    assert set(again["explanation"][0]) == {"feature", "value", "contribution", "text",
+                                            "side", "evidence"}
 
 
 def test_photo_is_flagged_as_not_a_drawing(tiny):

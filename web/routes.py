@@ -42,6 +42,28 @@ def index():
     return render_template("index.html", max_size=human_size(limit), max_bytes=limit)
 
 
+# The tab icon: an inline SVG (an "A|C" split badge), served for browsers that ask for
+# /favicon.ico as well as for the page's own <link rel="icon">.
+FAVICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
+    '<rect width="32" height="64" rx="12" fill="#7b1fa2"/>'
+    '<rect x="32" width="32" height="64" rx="12" fill="#b35000"/>'
+    '<rect x="20" width="24" height="64" fill="#b35000"/><rect x="20" width="12" height="64" '
+    'fill="#7b1fa2"/>'
+    '<text x="16" y="43" font-family="sans-serif" font-size="30" font-weight="700" '
+    'fill="#fff" text-anchor="middle">A</text>'
+    '<text x="48" y="43" font-family="sans-serif" font-size="30" font-weight="700" '
+    'fill="#fff" text-anchor="middle">C</text></svg>'
+)
+
+
+@bp.get("/favicon.svg")
+@bp.get("/favicon.ico")
+def favicon():
+    return current_app.response_class(FAVICON, mimetype="image/svg+xml",
+                                      headers={"Cache-Control": "public, max-age=86400"})
+
+
 @bp.get("/api/health")
 def health():
     model = current_app.config["MODEL"]

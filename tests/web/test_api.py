@@ -46,8 +46,26 @@ def test_multipart_upload(client):
     r = post_file(client, encode(cartoon(seed=300)))
     assert r.status_code == 200
     assert r.json["label"] == "cartoon"
-    assert set(r.json) == {"label", "probabilities", "is_drawing", "drawing_probability",
-                           "explanation", "model"}
+    assert set(r.json) == {"label", "probabilities", "confident", "verdict", "is_drawing",
+                           "drawing_probability", "explanation", "reasons", "model"}
+
+
+def test_reasons_are_grouped_by_side_the_answer_first(client):
+    body = post_file(client, encode(cartoon(seed=300))).json
+    sides = [group["side"] for group in body["reasons"]]
+    assert sides[0] == body["label"] and len(set(sides)) == len(sides)
+    for group in body["reasons"]:
+        assert all(item["side"] == group["side"] for item in group["items"])
+    # The same reasons as the flat explanation, nothing added or lost.
+    flat = sorted(item["feature"] for g in body["reasons"] for item in g["items"])
+    assert flat == sorted(c["feature"] for c in body["explanation"])
+
+
+def test_favicon_is_an_svg(client):
+    for path in ("/favicon.ico", "/favicon.svg"):
+        r = client.get(path)
+        assert r.status_code == 200 and r.mimetype == "image/svg+xml"
+        assert r.data.startswith(b"<svg")
 
 
 def test_json_base64(client):
@@ -72,8 +90,13 @@ def test_same_answer_for_both_transports(client):
 def test_evidence_on_request(client):
     r = post_file(client, encode(cartoon(seed=304)), query="?evidence=1")
     ev = r.json["evidence"]
-    assert ev["lines"].startswith("data:image/png;base64,")
-    assert all(0 <= v <= 1.01 for v in ev["lines_box"]) and isinstance(ev["eyes"], list)
+    for kind in ("lines", "edges", "shading"):
+        assert ev[kind].startswith("data:image/png;base64,")
+    assert all(0 <= v <= 1.01 for v in ev["box"]) and isinstance(ev["faces"], list)
+    shares = [c["share"] for c in ev["palette"]]
+    assert shares == sorted(shares, reverse=True) and sum(shares) == pytest.approx(1, abs=0.01)
+    # Every reason names evidence the page can show.
+    assert all(c["evidence"] in ev for c in r.json["explanation"])
 
 
 def test_json_path_is_never_opened(client, tmp_path):

@@ -1,98 +1,243 @@
-// animefeat page: pick, drop or paste an image; POST it; show the answer and the evidence.
+// animefeat page: choose, drop or paste images; classify them one or two at a time;
+// a card per image; the chosen card's full answer with its reasons pointing at the picture.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const drop = $("drop"), input = $("file");
-
-function showError(message) {
-  $("busy").hidden = true;
-  $("result").hidden = true;
-  $("error").textContent = message;
-  $("error").hidden = false;
-}
+const CONCURRENCY = 2;
+const SIDE_TITLES = { anime: "Points to anime", cartoon: "Points to cartoon" };
+const EVIDENCE_LEGEND = {
+  lines: "Outlines found (pink).",
+  edges: "Edges found (blue).",
+  shading: "Shadow steps inside one colour (orange).",
+  palette: "The main colours, most used first.",
+  faces: "Drawn faces (green) and eyes (yellow).",
+};
+const results = [];  // {file, url, card, data | error}
+let queue = [], running = 0, done = 0, total = 0, selected = null;
 
 function percent(p) { return `${Math.round(p * 100)}%`; }
+function pct(v) { return `${(v * 100).toFixed(2)}%`; }
 
-function drawBoxes(evidence) {
-  const boxes = $("boxes");
-  boxes.replaceChildren();
-  const place = (b, cls) => {
-    const d = document.createElement("div");
-    d.className = cls;
-    Object.assign(d.style, { left: percent(b[0]), top: percent(b[1]), width: percent(b[2]), height: percent(b[3]) });
-    boxes.appendChild(d);
-  };
-  if (evidence.face) place(evidence.face, "face");
-  evidence.eyes.forEach((e) => place(e, "eye"));
-  const lines = $("lines"), b = evidence.lines_box;
-  lines.src = evidence.lines;
-  Object.assign(lines.style, { left: percent(b[0]), top: percent(b[1]), width: percent(b[2]), height: percent(b[3]) });
-  lines.hidden = !$("show-lines").checked;
-  boxes.hidden = !$("show-boxes").checked;
+function isImage(file) {
+  return file.type.startsWith("image/") || (file.type === "" && /\.(jpe?g|png|gif|webp|bmp|tiff?)$/i.test(file.name));
 }
 
-function showResult(r) {
-  $("busy").hidden = true;
+function addFiles(files) {
+  const list = [...files].filter((f) => isImage(f) || files.length === 1);
+  if (!list.length) return;
   $("error").hidden = true;
-  const label = $("label");
-  label.textContent = r.label === "anime" ? "Anime" : "Cartoon";
-  label.className = r.label;
-  for (const k of ["anime", "cartoon"]) {
-    $(`p-${k}`).value = r.probabilities[k];
-    $(`t-${k}`).value = percent(r.probabilities[k]);
+  for (const file of list) {
+    const item = { file, url: URL.createObjectURL(file), card: makeCard(file) };
+    results.push(item);
+    queue.push(item);
+    total += 1;
   }
-  const warning = $("warning");
-  warning.hidden = r.is_drawing;
-  warning.textContent = r.is_drawing ? "" :
-    `This doesn't look like a drawing (${percent(1 - r.drawing_probability)} sure it is a photo or ` +
-    "something else): the style answer is a guess.";
-  const list = $("reasons");
-  list.replaceChildren();
-  for (const c of r.explanation) {
-    const li = document.createElement("li");
-    li.textContent = c.text;
-    li.className = c.contribution > 0 ? "anime" : "cartoon";
-    list.appendChild(li);
-  }
-  $("model").textContent = `model ${r.model.name} v${r.model.version}`;
-  if (r.evidence) drawBoxes(r.evidence);
-  $("result").hidden = false;
+  showProgress();
+  pump();
 }
 
-async function classify(file) {
-  if (!file) return;
-  if (!file.type.startsWith("image/") && file.type !== "") {
-    showError(`“${file.name}” is not an image (${file.type}).`);
-    return;
+function makeCard(file) {
+  const li = $("card-template").content.firstElementChild.cloneNode(true);
+  li.querySelector(".name").textContent = file.name || "pasted image";
+  li.querySelector(".card-verdict").textContent = "Waiting…";
+  li.classList.add("pending");
+  $("grid").appendChild(li);
+  return li;
+}
+
+function showProgress() {
+  const p = $("progress");
+  p.hidden = total === 0;
+  p.textContent = done < total ? `Measuring: ${done} of ${total} done…` : `${total} of ${total} done.`;
+}
+
+function pump() {
+  while (running < CONCURRENCY && queue.length) {
+    const item = queue.shift();
+    running += 1;
+    classify(item).finally(() => {
+      running -= 1;
+      done += 1;
+      showProgress();
+      pump();
+    });
   }
-  // Multipart framing adds a little; the server has the last word with a 413.
+}
+
+async function classify(item) {
+  const { file, card } = item;
+  card.querySelector(".card-verdict").textContent = "Measuring…";
   if (file.size > Number(document.body.dataset.maxBytes)) {
-    showError(`“${file.name}” is too large: the limit is ${document.body.dataset.maxSize}.`);
-    return;
+    return fail(item, `too large: the limit is ${document.body.dataset.maxSize}`);
   }
-  $("error").hidden = true;
-  $("busy").hidden = false;
-  $("preview").src = URL.createObjectURL(file);
   const body = new FormData();
   body.append("image", file, file.name || "pasted.png");
   try {
     const response = await fetch("api/classify?evidence=1", { method: "POST", body });
     const data = await response.json().catch(() => ({ error: `the server answered ${response.status}` }));
-    if (!response.ok) showError(data.error || `the server answered ${response.status}`);
-    else showResult(data);
+    if (!response.ok) return fail(item, data.error || `the server answered ${response.status}`);
+    item.data = data;
+    fillCard(item);
+    if (selected === null) select(item);
   } catch (err) {
-    showError(`Could not reach the server: ${err.message}`);
+    fail(item, `could not reach the server (${err.message})`);
   }
 }
 
-input.addEventListener("change", () => classify(input.files[0]));
-drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); input.click(); } });
+function fail(item, message) {
+  item.error = message;
+  const card = item.card;
+  card.classList.remove("pending");
+  card.classList.add("failed");
+  card.dataset.testid = "error";
+  card.querySelector(".card-verdict").textContent = "Could not classify";
+  card.querySelector(".card-reason").textContent = message;
+  card.querySelector(".thumb").alt = "";
+  card.querySelector(".open").disabled = true;
+  card.querySelector(".card-bar").hidden = true;
+}
+
+function fillCard(item) {
+  const { card, data, url, file } = item;
+  card.classList.remove("pending");
+  card.classList.add(data.confident ? data.label : "unsure");
+  const thumb = card.querySelector(".thumb");
+  thumb.src = url;
+  thumb.alt = `${file.name || "pasted image"}: ${data.verdict}`;
+  card.querySelector(".card-verdict").textContent = data.verdict;
+  const bar = card.querySelector(".card-bar");
+  bar.value = data.probabilities.anime;
+  bar.title = `anime ${percent(data.probabilities.anime)}`;
+  bar.setAttribute("aria-label", `anime ${percent(data.probabilities.anime)}, cartoon ${percent(data.probabilities.cartoon)}`);
+  const top = data.reasons.length ? data.reasons[0].items[0] : null;
+  card.querySelector(".card-reason").textContent = top ? top.text : "";
+  card.querySelector(".open").addEventListener("click", () => select(item));
+}
+
+function select(item) {
+  selected = item;
+  for (const r of results) r.card.classList.toggle("selected", r === item);
+  const { data, url } = item;
+  $("preview").src = url;
+  $("preview").alt = `${item.file.name || "pasted image"}, the image being explained`;
+  const verdict = $("verdict");
+  verdict.textContent = data.verdict;
+  verdict.className = data.confident ? data.label : "unsure";
+  const warning = $("warning");
+  warning.hidden = data.is_drawing;
+  warning.textContent = data.is_drawing ? "" :
+    `${percent(1 - data.drawing_probability)} sure this is a photo or something else than a drawing.`;
+  for (const k of ["anime", "cartoon"]) {
+    $(`p-${k}`).value = data.probabilities[k];
+    $(`t-${k}`).value = percent(data.probabilities[k]);
+  }
+  const reasons = $("reasons");
+  reasons.replaceChildren();
+  for (const group of data.reasons) {
+    const h = document.createElement("h3");
+    h.textContent = SIDE_TITLES[group.side];
+    h.className = group.side;
+    const ol = document.createElement("ol");
+    for (const c of group.items) {
+      const li = document.createElement("li");
+      li.dataset.testid = "reason";
+      li.dataset.evidence = c.evidence;
+      li.tabIndex = 0;
+      li.textContent = c.text;
+      li.className = group.side;
+      const on = () => highlight(c.evidence);
+      li.addEventListener("mouseenter", on);
+      li.addEventListener("focus", on);
+      li.addEventListener("click", on);
+      li.addEventListener("mouseleave", () => highlight(null));
+      li.addEventListener("blur", () => highlight(null));
+      ol.appendChild(li);
+    }
+    reasons.append(h, ol);
+  }
+  $("model").textContent = `model ${data.model.name} v${data.model.version}`;
+  highlight(null);
+  $("detail").hidden = false;
+}
+
+function place(el, b) {
+  Object.assign(el.style, { left: pct(b[0]), top: pct(b[1]), width: pct(b[2]), height: pct(b[3]) });
+}
+
+function highlight(kind) {
+  const ev = selected && selected.data.evidence;
+  const mask = $("mask"), boxes = $("boxes"), palette = $("palette");
+  mask.hidden = true;
+  boxes.hidden = true;
+  palette.hidden = true;
+  $("legend").textContent = kind ? EVIDENCE_LEGEND[kind] || "" : "Point at a reason to see where it was measured.";
+  if (!ev || !kind) return;
+  if (kind === "lines" || kind === "edges" || kind === "shading") {
+    mask.src = ev[kind];
+    place(mask, ev.box);
+    mask.hidden = false;
+  } else if (kind === "faces") {
+    boxes.replaceChildren();
+    for (const f of ev.faces) {
+      const d = document.createElement("div");
+      d.className = "face";
+      place(d, f.box);
+      boxes.appendChild(d);
+      for (const e of f.eyes) {
+        const eye = document.createElement("div");
+        eye.className = "eye";
+        place(eye, e);
+        boxes.appendChild(eye);
+      }
+    }
+    if (!ev.faces.length) $("legend").textContent = "No drawn face was found.";
+    boxes.hidden = false;
+  } else if (kind === "palette") {
+    palette.replaceChildren();
+    for (const c of ev.palette) {
+      const s = document.createElement("span");
+      s.className = "swatch";
+      s.style.background = c.rgb;
+      s.style.flexGrow = String(Math.max(c.share, 0.02));
+      s.title = `${c.rgb}: ${percent(c.share)}`;
+      palette.appendChild(s);
+    }
+    palette.hidden = false;
+  }
+}
+
+const input = $("file"), folder = $("folder"), drop = $("drop");
+// A folder picker only where the browser has one (Chromium, Firefox, Safari on desktop).
+if (!("webkitdirectory" in folder)) { folder.remove(); $("folder-label").remove(); }
+input.addEventListener("change", () => { addFiles(input.files); input.value = ""; });
+folder.addEventListener("change", () => { addFiles(folder.files); folder.value = ""; });
 ["dragenter", "dragover"].forEach((t) => drop.addEventListener(t, (e) => { e.preventDefault(); drop.classList.add("over"); }));
 ["dragleave", "drop"].forEach((t) => drop.addEventListener(t, () => drop.classList.remove("over")));
-drop.addEventListener("drop", (e) => { e.preventDefault(); classify(e.dataTransfer.files[0]); });
-document.addEventListener("paste", (e) => {
-  const item = [...e.clipboardData.items].find((i) => i.kind === "file");
-  if (item) classify(item.getAsFile());
+drop.addEventListener("drop", async (e) => {
+  e.preventDefault();
+  const entries = [...e.dataTransfer.items].map((i) => i.webkitGetAsEntry && i.webkitGetAsEntry()).filter(Boolean);
+  if (entries.some((en) => en.isDirectory)) addFiles(await readEntries(entries));
+  else addFiles(e.dataTransfer.files);
 });
-$("show-lines").addEventListener("change", (e) => { $("lines").hidden = !e.target.checked; });
-$("show-boxes").addEventListener("change", (e) => { $("boxes").hidden = !e.target.checked; });
+
+async function readEntries(entries) {
+  const files = [];
+  const walk = async (entry) => {
+    if (entry.isFile) files.push(await new Promise((ok, ko) => entry.file(ok, ko)));
+    else if (entry.isDirectory) {
+      const reader = entry.createReader();
+      for (;;) {
+        const batch = await new Promise((ok, ko) => reader.readEntries(ok, ko));
+        if (!batch.length) break;
+        for (const child of batch) await walk(child);
+      }
+    }
+  };
+  for (const en of entries) await walk(en);
+  return files;
+}
+
+document.addEventListener("paste", (e) => {
+  const files = [...e.clipboardData.items].filter((i) => i.kind === "file").map((i) => i.getAsFile());
+  if (files.length) addFiles(files);
+});
