@@ -5,7 +5,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from synth import anime, cartoon, encode, photo
+from synth import anime, anime_face, cartoon, encode, pasted, photo
 
 pytestmark = pytest.mark.browser
 
@@ -235,3 +235,34 @@ def test_overlays_scale_with_the_shown_image(page, server, tmp_path):
     mask = page.eval_on_selector("#mask", "i => i.getBoundingClientRect().width")
     share = page.evaluate("selected.data.evidence.box[2]")  # the drawing's share of the width
     assert mask == pytest.approx(shown * share, rel=0.02) and mask > 0.5 * shown
+
+
+@pytest.fixture(scope="module")
+def shipped_server():
+    """The page with the shipped model, as a user meets it."""
+    import animefeat as af
+    from web import create_app
+
+    srv = _serve(create_app({"MODEL": af.load_model()}))
+    yield f"http://127.0.0.1:{srv.effective_port}/"
+    srv.close()
+
+
+def test_the_faces_button_draws_the_detected_face_where_it_is(page, shipped_server, tmp_path):
+    # A drawn face pasted with its corner at (150, 80), 150 px wide, on a 480 x 320 picture.
+    image = pasted(anime_face(), at=(150, 80), side=150)
+    page.goto(shipped_server)
+    page.set_input_files("#file", _write(tmp_path, "face.png", encode(image)))
+    page.wait_for_selector("#detail:not([hidden])")
+    page.click("#views button[data-kind=faces]")
+    assert page.get_attribute("#views button[data-kind=faces]", "aria-pressed") == "true"
+    face = page.locator("#boxes .face").first
+    assert face.is_visible()
+    left = float(face.evaluate("d => d.style.left").rstrip("%")) / 100
+    top = float(face.evaluate("d => d.style.top").rstrip("%")) / 100
+    assert left == pytest.approx(150 / 480, abs=0.06) and top == pytest.approx(80 / 320, abs=0.08)
+    assert "drawn face" in page.inner_text("#legend")
+    _shot(page, "shipped-faces-1280.png")
+    # Pressing it again hides the boxes; pointing at a reason no longer leaves them pinned.
+    page.click("#views button[data-kind=faces]")
+    assert not page.is_visible("#boxes")

@@ -14,6 +14,7 @@ const EVIDENCE_LEGEND = {
 };
 const results = [];  // {file, url, card, data | error}
 let queue = [], running = 0, done = 0, total = 0, selected = null;
+let pinned = null;  // the overlay chosen with the "Show" buttons; a reason shows its own while pointed at
 
 function percent(p) { return `${Math.round(p * 100)}%`; }
 function pct(v) { return `${(v * 100).toFixed(2)}%`; }
@@ -149,19 +150,42 @@ function select(item) {
       li.addEventListener("mouseenter", on);
       li.addEventListener("focus", on);
       li.addEventListener("click", on);
-      li.addEventListener("mouseleave", () => highlight(null));
-      li.addEventListener("blur", () => highlight(null));
+      li.addEventListener("mouseleave", () => highlight(pinned));
+      li.addEventListener("blur", () => highlight(pinned));
       ol.appendChild(li);
     }
     reasons.append(h, ol);
   }
   $("model").textContent = `model ${data.model.name} v${data.model.version}`;
-  highlight(null);
+  pin(null);
   $("detail").hidden = false;
 }
 
 function place(el, b) {
   Object.assign(el.style, { left: pct(b[0]), top: pct(b[1]), width: pct(b[2]), height: pct(b[3]) });
+}
+
+function pin(kind) {
+  pinned = kind;
+  for (const b of $("views").querySelectorAll("button")) {
+    b.setAttribute("aria-pressed", String(b.dataset.kind === kind));
+  }
+  highlight(kind);
+}
+
+$("views").addEventListener("click", (e) => {
+  const b = e.target.closest("button[data-kind]");
+  if (b) pin(pinned === b.dataset.kind ? null : b.dataset.kind);
+});
+
+// "1 drawn face (green), eyes 28% of its height (yellow)": what the detector found, in words.
+function facesLegend(faces) {
+  if (!faces.length) return "No drawn face was found.";
+  const ratios = faces.flatMap((f) => f.eyes.map((e) => e[3] / f.box[3]));
+  const n = faces.length === 1 ? "1 drawn face" : `${faces.length} drawn faces`;
+  if (!ratios.length) return `${n} (green); no eyes found in ${faces.length === 1 ? "it" : "them"}.`;
+  const mean = ratios.reduce((a, b) => a + b, 0) / ratios.length;
+  return `${n} (green), eyes (yellow) ${percent(mean)} of the face height.`;
 }
 
 function highlight(kind) {
@@ -190,7 +214,7 @@ function highlight(kind) {
         boxes.appendChild(eye);
       }
     }
-    if (!ev.faces.length) $("legend").textContent = "No drawn face was found.";
+    $("legend").textContent = facesLegend(ev.faces);
     boxes.hidden = false;
   } else if (kind === "palette") {
     palette.replaceChildren();
