@@ -5,10 +5,11 @@ time, and each tree call costs Python overhead: for one image and 600 trees that
 most of the model's latency. Here all trees' nodes are packed into one array of
 16-byte records that a compiled loop (numba) walks.
 
-The explanation probes (each feature in turn replaced by its reference value) are
-computed sparsely: replacing feature ``j`` can only change a tree whose path for the
-image splits on ``j``, so only those (tree, feature) pairs are walked again, each from
-the path's first split on ``j`` (above it the probe's path is the image's).
+Explanations are path attributions (Saabas): every node also keeps the mean of the
+leaves below it (weighted by their training counts), and each split on an image's
+path credits its feature with the change from the node's mean to the child's. Over all
+trees, the credits plus the mean answer add up exactly to the image's log-odds, so
+the reasons for the winning side outweigh the others, as a reader expects.
 
 The results equal scikit-learn's ``predict_proba`` (same thresholds, same NaN routing,
 same calibration); :func:`compile_calibrated` refuses any model it cannot copy
@@ -38,7 +39,7 @@ class FlatBooster:
     """
 
     def __init__(self, predictors, baseline, a, b):
-        self.nodes, self.roots = _pack([p.nodes for p in predictors])
+        self.nodes, self.roots, self.expected = _pack([p.nodes for p in predictors])
         self.baseline = float(baseline)
         self.a, self.b = float(a), float(b)
 
@@ -64,28 +65,51 @@ class FlatBooster:
         """Probability of class 1, as ``CalibratedClassifierCV.predict_proba(X)[:, 1]``."""
         return self.calibrate(self.raw(X))
 
-    def probe_proba(self, X, reference):
-        """Probabilities of class 1 of each row and its probes; see :meth:`probe_raw`."""
-        return self.calibrate(self.probe_raw(X, reference))
-
-    def probe_raw(self, X, reference):
-        """Raw scores of each row and of its probes (one feature set to its reference).
+    def attributions(self, X):
+        """Path attributions of the calibrated log-odds of class 1.
 
         Parameters
         ----------
         X : ndarray of shape (n_samples, n_features)
-        reference : ndarray of shape (n_features,)
 
         Returns
         -------
-        raw : ndarray of shape (n_samples, n_features + 1)
-            Column 0 is the row itself, column ``j + 1`` the row with feature ``j``
-            replaced by ``reference[j]``: the raw scores of
-            :func:`animefeat.explain.probe_matrix` rows.
+        bias : float
+            The log-odds of the mean answer (every tree at its mean leaf).
+        effects : ndarray of shape (n_samples, n_features)
+            Each feature's share of the log-odds: ``bias + effects.sum(axis=1)`` is
+            ``logit(predict_proba(X))``.
+
+        Raises
+        ------
+        ValueError
+            The booster was rebuilt from arrays without the node means.
         """
-        X = np.ascontiguousarray(X, dtype=np.float64)
-        reference = np.ascontiguousarray(reference, dtype=np.float64)
-        return _probe_raw(X, reference, *self._arrays())
+        if self.expected is None:
+            raise ValueError("this booster was stored without node means; "
+                             "it can predict but not attribute")
+        X = np.asarray(X, dtype=np.float64)
+        n = X.shape[0]
+        nodes, expected = self.nodes, self.expected
+        leaf = (nodes["flags"] & _LEAF) != 0
+        # Every (row, tree) pair walks down one level per step, all at once.
+        node = np.tile(self.roots, (n, 1))
+        row = np.repeat(np.arange(n), len(self.roots)).reshape(node.shape)
+        raw = np.zeros(X.shape)
+        walking = ~leaf[node]
+        while walking.any():
+            r, at = row[walking], node[walking]
+            feature = nodes["feature"][at]
+            v = X[r, feature]
+            go_left = np.where(np.isnan(v), (nodes["flags"][at] & _MISSING_LEFT) != 0,
+                               v <= nodes["threshold"][at])
+            child = nodes["left"][at] + np.where(go_left, 0, 1)
+            np.add.at(raw, (r, feature), expected[child] - expected[at])
+            node[walking] = child
+            walking = ~leaf[node]
+        # P(class 1) = expit(-(a * raw + b)): the log-odds are -(a * raw + b).
+        bias = -(self.a * (self.baseline + expected[self.roots].sum()) + self.b)
+        return float(bias), -self.a * raw
 
     def _arrays(self):
         return self.roots, self.nodes, self.baseline
@@ -115,6 +139,7 @@ class FlatBooster:
             raise ValueError("a split points outside the packed trees")
         booster = cls.__new__(cls)
         booster.nodes, booster.roots = np.ascontiguousarray(nodes), roots
+        booster.expected = None  # predicting needs no node means; attributing does
         booster.baseline, booster.a, booster.b = float(baseline), float(a), float(b)
         return booster
 
@@ -129,11 +154,13 @@ _LEAF, _MISSING_LEFT = 1, 2
 
 
 def _pack(trees):
-    """Nodes of all ``trees`` (scikit-learn predictor records) as NODE_DTYPE, and roots.
+    """Nodes of all ``trees`` (scikit-learn predictor records) as NODE_DTYPE, roots, and
+    the count-weighted mean leaf value below each node.
 
     Each tree is renumbered breadth first, the two children of a split side by side.
     """
     nodes = np.zeros(sum(len(t) for t in trees), dtype=NODE_DTYPE)
+    expected = np.zeros(len(nodes))
     roots = np.empty(len(trees), dtype=np.intp)
     start = 0
     for t, tree in enumerate(trees):
@@ -152,18 +179,30 @@ def _pack(trees):
         packed["feature"] = np.where(leaf, 0, records["feature_idx"])
         packed["flags"] = np.where(leaf, _LEAF, np.where(records["missing_go_to_left"],
                                                          _MISSING_LEFT, 0))
+        # scikit-learn keeps unshrunk values at splits; the mean of the leaves below is
+        # what an attribution needs. Children come after parents breadth first.
+        mean = np.where(leaf, records["value"], 0.0)
+        count = records["count"].astype(np.float64)
+        for k in range(len(order) - 1, -1, -1):
+            if not leaf[k]:
+                child = new[records["left"][k]] - start
+                weight = count[child] + count[child + 1]
+                mean[k] = ((count[child] * mean[child] + count[child + 1] * mean[child + 1])
+                           / weight if weight else 0.5 * (mean[child] + mean[child + 1]))
+                count[k] = weight
+        expected[start:start + len(order)] = mean
         start += len(order)
-    return nodes, roots
+    return nodes, roots, expected
 
 
-# The walks are compiled (numba): one image's 600 trees and its probes are tens of
-# thousands of node visits, which array-at-a-time numpy paid for in call overhead.
+# The walk is compiled (numba): a batch of images through 600 trees is tens of thousands
+# of node visits, which array-at-a-time numpy paid for in call overhead.
 @njit(cache=True, nogil=True)
-def _leaf(x, node, nodes, swap_feature, swap_value):
-    """The leaf one row reaches from ``node``; ``swap_feature`` reads ``swap_value``."""
+def _leaf(x, node, nodes):
+    """The leaf one row reaches from ``node``."""
     while not nodes[node].flags & _LEAF:
         f = nodes[node].feature
-        v = swap_value if f == swap_feature else x[f]
+        v = x[f]
         if np.isnan(v):
             go_left = nodes[node].flags & _MISSING_LEFT
         else:
@@ -178,48 +217,9 @@ def _raw(X, roots, nodes, baseline):
     for i in range(X.shape[0]):
         total = baseline
         for root in roots:
-            total += nodes[_leaf(X[i], root, nodes, -1, 0.0)].threshold
+            total += nodes[_leaf(X[i], root, nodes)].threshold
         out[i] = total
     return out
-
-
-@njit(cache=True, nogil=True)
-def _probe_raw(X, reference, roots, nodes, baseline):
-    n, f = X.shape
-    raw = np.empty((n, f + 1))
-    seen = np.full(f, -1, dtype=np.intp)  # the last tree that probed each feature
-    # Per tree: the features its path splits on, and the leaf value of each probe.
-    probed = np.empty(f, dtype=np.intp)
-    probe_value = np.empty(f)
-    for i in range(n):
-        x = X[i]
-        total = baseline
-        change = np.zeros(f)
-        for t in range(len(roots)):
-            node = roots[t]
-            marker = i * len(roots) + t
-            k = 0
-            while not nodes[node].flags & _LEAF:
-                j = nodes[node].feature
-                if seen[j] != marker:
-                    # Replacing feature j can only change this tree's leaf if its path
-                    # splits on j, and the path up to its first such split stays the
-                    # same: the probe walks on from this node.
-                    seen[j] = marker
-                    probed[k] = j
-                    probe_value[k] = nodes[_leaf(x, node, nodes, j, reference[j])].threshold
-                    k += 1
-                v = x[j]
-                go_left = (nodes[node].flags & _MISSING_LEFT if np.isnan(v)
-                           else v <= nodes[node].threshold)
-                node = nodes[node].left + (0 if go_left else 1)
-            leaf = nodes[node].threshold
-            total += leaf
-            for q in range(k):
-                change[probed[q]] += probe_value[q] - leaf
-        raw[i, 0] = total
-        raw[i, 1:] = total + change
-    return raw
 
 
 def compile_calibrated(calibrated):

@@ -1,10 +1,13 @@
 """Per-prediction explanations: which features pushed this decision, in words.
 
-A feature's contribution is how far the decision's log-odds move when that one
-feature is replaced by its typical value in the training data (the median), all
-others kept: positive pushes towards anime, negative towards cartoon. It needs only
-one batched call to the model, so it costs a few milliseconds, and it is exact about
-what the model did on this image (not a global importance).
+A feature's contribution is its share of the decision's log-odds, positive towards
+anime, negative towards cartoon: along the image's path through each tree, every
+split credits its feature with the change from the mean answer below the node to the
+mean below the branch taken (path attributions; see :mod:`animefeat._trees`). The
+shares and the mean answer add up to the answer, so the winning side's reasons
+outweigh the others'. It is about what the model did on this image, not a global
+importance. Models whose trees are out of reach are explained by probes instead
+(:func:`probe_effects`: each feature in turn set to its training median).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 __all__ = ["EVIDENCE", "Contribution", "contributions", "describe", "explain_vector",
-           "grouped", "has_template", "probe_matrix", "visual_evidence"]
+           "grouped", "has_template", "probe_effects", "probe_matrix", "visual_evidence"]
 
 # Plain-language templates: what a person can check by looking, with a unit. Fields:
 # {v} the value, {pct} the value as a percentage, {n2} 2 ** value (an entropy in bits said
@@ -201,8 +204,32 @@ def explain_vector(classifier, x, reference, names, *, top=5):
     contributions : list of Contribution
         Largest absolute contribution first.
     """
-    probes = probe_matrix(x, reference)
-    return contributions(classifier.predict_proba(probes)[:, 1], x, names, top=top)
+    effect = probe_effects(lambda X: classifier.predict_proba(X)[:, 1], x[None, :], reference)
+    return contributions(effect[0], x, names, top=top)
+
+
+def probe_effects(predict, X, reference):
+    """Each feature's effect on the log-odds, by probes: the change when it alone takes
+    its reference value. For models whose trees are out of reach.
+
+    Parameters
+    ----------
+    predict : callable
+        Rows of shape (n, n_features) to P(anime) of shape (n,).
+    X : ndarray of shape (n_samples, n_features)
+    reference : ndarray of shape (n_features,)
+
+    Returns
+    -------
+    effects : ndarray of shape (n_samples, n_features)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    # One model call for every image and every probe: the per-call overhead of a
+    # booster's trees dominates single-image latency, not the rows.
+    probes = np.vstack([probe_matrix(x, reference) for x in X])
+    p = np.clip(predict(probes).reshape(len(X), -1), 1e-12, 1 - 1e-12)
+    logit = np.log(p / (1 - p))
+    return logit[:, :1] - logit[:, 1:]
 
 
 def probe_matrix(x, reference):
@@ -219,13 +246,14 @@ def probe_matrix(x, reference):
     return probes
 
 
-def contributions(p, x, names, *, top=5, side=256):
-    """Contributions from the model's P(anime) on :func:`probe_matrix` rows.
+def contributions(effect, x, names, *, top=5, side=256):
+    """The ``top`` largest effects on the log-odds of anime, as reasons.
 
     Parameters
     ----------
-    p : ndarray of shape (n_features + 1,)
-        P(anime) of ``x`` (first) and of each probe.
+    effect : ndarray of shape (n_features,)
+        Each feature's effect on the log-odds of anime (positive: towards anime), as
+        :meth:`animefeat._trees.FlatBooster.attributions` gives them.
     x : ndarray of shape (n_features,)
     names : sequence of str
     top : int
@@ -238,9 +266,7 @@ def contributions(p, x, names, *, top=5, side=256):
         Largest absolute contribution first; features that changed nothing are left out.
     """
     x = np.asarray(x, dtype=np.float64)
-    p = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
-    logit = np.log(p / (1 - p))
-    effect = logit[0] - logit[1:]
+    effect = np.asarray(effect, dtype=np.float64)
     order = np.argsort(-np.abs(effect), kind="stable")[:top]
     out = []
     for i in order:

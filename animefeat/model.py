@@ -33,7 +33,7 @@ from ._version import __version__
 from .calibration import SlopeCalibratedClassifier
 from .estimator import FeatureExtractor
 from .exceptions import AnimefeatError, ModelError
-from .explain import contributions, grouped, probe_matrix
+from .explain import contributions, grouped, probe_effects
 from .features import FAMILIES, extract_features, feature_names
 from .preprocess import WORK_SIDE, load_for_features
 
@@ -256,7 +256,8 @@ class AnimefeatModel:
     drawing : estimator
         Fitted on feature vectors; class 1 is "drawing".
     reference : ndarray of shape (n_style_features,)
-        Training medians of the style head's features, the baseline of explanations.
+        Training medians of the style head's features: the probes' values when a model
+        cannot be flattened and is explained by probes.
     card : dict
         The model card (see :meth:`save`).
     drawing_threshold : float
@@ -327,8 +328,9 @@ class AnimefeatModel:
         them in one compiled loop and gives the same probabilities (tested).
         A model of another shape than animefeat trains keeps scikit-learn.
         """
-        return tuple(compile_calibrated(est) or _SklearnBooster(est)
-                     for est in (self.classifier.named_steps["model"], self.drawing))
+        return (compile_calibrated(self.classifier.named_steps["model"])
+                or _SklearnBooster(self.classifier.named_steps["model"], self.reference),
+                compile_calibrated(self.drawing) or _SklearnBooster(self.drawing))
 
     def predict_vectors(self, X, *, explain=5):
         """Predictions for rows of precomputed features.
@@ -347,16 +349,14 @@ class AnimefeatModel:
         head, drawing = self._boosters
         style, drawn = self._columns
         Xs = X[:, style]
+        p_anime = head.predict_proba(Xs)
         if explain:
-            p_probes = head.probe_proba(Xs, self.reference)
-            p_anime = p_probes[:, 0]
-        else:
-            p_anime = head.predict_proba(Xs)
+            _, effects = head.attributions(Xs)
         p_drawing = drawing.predict_proba(X[:, drawn])
         names = [self.feature_names[i] for i in style]
         out = []
         for k, (x, pa, pd) in enumerate(zip(Xs, p_anime, p_drawing)):
-            reasons = (contributions(p_probes[k], x, names, top=explain, side=self.side)
+            reasons = (contributions(effects[k], x, names, top=explain, side=self.side)
                        if explain else [])
             out.append(Prediction(
                 label="anime" if pa >= 0.5 else "cartoon",
@@ -451,20 +451,20 @@ class AnimefeatModel:
 class _SklearnBooster:
     """A fitted binary classifier behind the calls of :class:`~animefeat._trees.FlatBooster`.
 
-    For models that cannot be flattened: the same answers, through scikit-learn.
+    For models that cannot be flattened: the same probabilities, through scikit-learn.
+    Their trees are out of reach, so attributions are probes instead: the change in
+    log-odds when each feature in turn takes its ``reference`` (training median) value.
     """
 
-    def __init__(self, estimator):
+    def __init__(self, estimator, reference=None):
         self.estimator = estimator
+        self.reference = reference
 
     def predict_proba(self, X):
         return self.estimator.predict_proba(X)[:, 1]
 
-    def probe_proba(self, X, reference):
-        # One model call for every image and every probe: the per-call overhead of
-        # 600 trees dominates single-image latency, not the rows.
-        probes = np.vstack([probe_matrix(x, reference) for x in X])
-        return self.predict_proba(probes).reshape(len(X), -1)
+    def attributions(self, X):
+        return None, probe_effects(self.predict_proba, X, self.reference)
 
 
 def verify_model_file(path):

@@ -3,6 +3,7 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from synth import anime, cartoon, encode, photo
 
@@ -193,12 +194,21 @@ def test_scikit_learn_fallback_answers_as_the_flat_copy(tiny):
     fallback = AnimefeatModel(tiny.classifier, tiny.drawing, tiny.reference, tiny.card,
                               drawing_threshold=tiny.drawing_threshold)
     # A model that cannot be flattened goes through scikit-learn instead.
+    head = tiny.classifier.named_steps["model"]
     fallback.__dict__["_boosters"] = (
-        _SklearnBooster(tiny.classifier.named_steps["model"]), _SklearnBooster(tiny.drawing))
+        _SklearnBooster(head, tiny.reference), _SklearnBooster(tiny.drawing))
     fast, slow = tiny.predict_vectors(x)[0], fallback.predict_vectors(x)[0]
     assert slow.probabilities["anime"] == pytest.approx(fast.probabilities["anime"], abs=1e-12)
     assert slow.drawing_probability == pytest.approx(fast.drawing_probability, abs=1e-12)
-    assert [c.feature for c in slow.explanation] == [c.feature for c in fast.explanation]
+    # Its reasons are probes: the top feature set to its reference moves the log-odds
+    # by exactly its contribution.
+    top = slow.explanation[0]
+    style = tiny._columns[0]
+    j = [tiny.feature_names[i] for i in style].index(top.feature)
+    probe = x[:, style].copy()
+    probe[0, j] = tiny.reference[j]
+    logit = [np.log(p / (1 - p)) for p in head.predict_proba(np.r_[x[:, style], probe])[:, 1]]
+    assert logit[0] - logit[1] == pytest.approx(top.contribution, abs=1e-9)
 
 
 def test_warm_up_compiles_every_kernel(tiny_model_path):

@@ -3,9 +3,8 @@ import pytest
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from animefeat._trees import compile_calibrated
+from animefeat._trees import FlatBooster, compile_calibrated, flatten_booster
 from animefeat.calibration import SlopeCalibratedClassifier
-from animefeat.explain import probe_matrix
 
 
 def _data(n=300, f=6, seed=0):
@@ -35,20 +34,43 @@ def test_probabilities_equal_scikit_learn(model):
                                rtol=0, atol=1e-12)
 
 
-def test_probes_equal_scikit_learn_on_probe_rows(model):
-    X, _ = _data(n=4, seed=2)
-    reference = np.nanmedian(_data()[0], axis=0)
-    flat = compile_calibrated(model)
-    got = flat.calibrate(flat.probe_raw(X, reference))
-    want = np.vstack([model.predict_proba(probe_matrix(x, reference))[:, 1] for x in X])
-    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+def test_attributions_add_up_to_the_log_odds(model):
+    X, _ = _data(n=50, seed=2)
+    bias, effects = compile_calibrated(model).attributions(X)
+    p = model.predict_proba(X)[:, 1]
+    np.testing.assert_allclose(bias + effects.sum(axis=1), np.log(p / (1 - p)),
+                               rtol=0, atol=1e-9)
 
 
-def test_probe_of_a_feature_at_its_reference_changes_nothing(model):
-    X, _ = _data(n=1, seed=3)
+def test_a_feature_no_tree_splits_on_gets_nothing():
+    X, y = _data()
+    X = np.c_[X, np.full(len(X), 3.0)]  # a constant column: no split can use it
+    model = CalibratedClassifierCV(HistGradientBoostingClassifier(max_iter=20),
+                                   cv=3, ensemble=False).fit(X, y)
+    _, effects = compile_calibrated(model).attributions(X[:20])
+    assert np.all(effects[:, -1] == 0) and np.any(effects[:, 0] != 0)
+
+
+def test_one_even_split_credits_both_sides_alike():
+    # One tree, one split on feature 0, as many rows on each side: the mean answer is
+    # halfway, so a row on either side is credited the same amount, in opposite signs.
+    X = np.r_[np.zeros(50), np.ones(50)][:, None]
+    y = np.r_[np.zeros(45), np.ones(5), np.ones(45), np.zeros(5)].astype(int)
+    booster = HistGradientBoostingClassifier(max_iter=1, max_leaf_nodes=2,
+                                             min_samples_leaf=1).fit(X, y)
+    flat = flatten_booster(booster)
+    bias, effects = flat.attributions(np.array([[0.0], [1.0]]))
+    assert effects[0, 0] == pytest.approx(-effects[1, 0]) and effects[1, 0] > 0
+    assert bias == pytest.approx(booster.decision_function([[0.0], [1.0]]).mean())
+
+
+def test_a_booster_rebuilt_from_arrays_predicts_but_does_not_attribute(model):
     flat = compile_calibrated(model)
-    raw = flat.probe_raw(X, X[0])
-    np.testing.assert_allclose(raw[0, 1:], raw[0, 0], rtol=0, atol=1e-12)
+    again = FlatBooster.from_arrays(**flat.to_arrays())
+    X, _ = _data(n=5, seed=4)
+    np.testing.assert_array_equal(again.predict_proba(X), flat.predict_proba(X))
+    with pytest.raises(ValueError, match="node means"):
+        again.attributions(X)
 
 
 def test_packed_trees_keep_every_node_with_children_side_by_side(model):
@@ -76,7 +98,8 @@ def test_trees_of_depth_zero_are_walked():
                                    ensemble=False).fit(X, y)
     flat = compile_calibrated(model)
     np.testing.assert_allclose(flat.predict_proba(X), model.predict_proba(X)[:, 1], atol=1e-12)
-    assert flat.probe_raw(X[:2], np.ones(2)).shape == (2, 3)
+    _, effects = flat.attributions(X[:2])
+    assert effects.shape == (2, 2) and np.all(effects == 0)
 
 
 @pytest.mark.parametrize("kwargs", [{"ensemble": True}, {"method": "isotonic"}])
