@@ -2,10 +2,11 @@
 
 Leave-one-source-out first: for every source (``faces`` counts as one), train on all the
 others and score the one left out: accuracy, recall per class, ECE, confident mistakes
-(>= 90% sure and wrong), and the drawings the photo check (itself trained without that
+(>= 90% sure and wrong), the share of answers given as a verdict (outside 35-65%) and
+how often those are right, and the drawings the photo check (itself trained without that
 source) calls photographs. Pooled grouped 5-fold CV second. The recipe is the shipped
 model's (its card's hyperparameters, families, working side and seed): source-balanced
-weights, degraded training copies, sigmoid calibration on leave-one-source-out scores of
+weights, degraded training copies, a calibration slope fitted on leave-one-source-out scores of
 the remaining sources (nested, so the source scored is never seen).
 
     python experiments/01_evaluate.py [--data DIR] [--jobs 2]
@@ -29,7 +30,7 @@ from _common import (
 )
 from sklearn.calibration import calibration_curve
 
-from animefeat.model import calibrated_booster
+from animefeat.model import UNSURE, calibrated_booster
 from animefeat.training import (
     cross_validate,
     drawing_check_metrics,
@@ -70,6 +71,7 @@ def main():
         "goals": goals(held_out, pooled, check),
         "drawing_check_tradeoff": tradeoff(data, p_drawing),
         "confidence_on_left_out": confidence(loso[d]),
+        "verdicts_on_left_out": verdicts(data.y[d], loso[d], data.sources[d]),
     }
     write_json(args.out, "01_evaluate", report, started)
     plot(data, loso, p_drawing, check["threshold"], args.out)
@@ -113,6 +115,21 @@ def confidence(proba):
     """Quartiles of the confidence (max(p, 1 - p)) of the answers on left-out sources."""
     conf = np.maximum(proba, 1 - proba)
     return {f"p{q}": float(np.percentile(conf, q)) for q in (10, 25, 50, 75, 90)}
+
+
+def verdicts(y, proba, sources):
+    """What the page shows on left-out sources: the share of answers it gives as a verdict
+    (P(anime) outside UNSURE; the rest read "Not sure"), and how often a verdict is right."""
+
+    def row(mask):
+        sure = mask & ((proba <= UNSURE[0]) | (proba >= UNSURE[1]))
+        right = (proba[sure] >= 0.5) == (y[sure] == 1)
+        return {"n": int(mask.sum()), "verdict_share": float(sure.sum() / max(mask.sum(), 1)),
+                "verdict_accuracy": float(right.mean()) if sure.any() else None}
+
+    out = {s: row(sources == s) for s in sorted(set(sources))}
+    out["pooled"] = row(np.ones(len(y), dtype=bool))
+    return out
 
 
 def plot(data, loso, p_drawing, threshold, out):

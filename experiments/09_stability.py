@@ -3,8 +3,10 @@
 The same drawings, each changed the way files change between sites: re-encoded as JPEG
 at quality 40, 60, 80 and 95; rescaled to 0.25x, 0.5x and 0.75x; framed by a white, a
 black or a coloured border of 10% per side. For every change, the share of images whose
-label flips against the label of the file as it is (goal: under 3%), and the mean
-absolute change of P(anime). Images are drawn evenly from every drawing source.
+label flips against the label of the file as it is (goal: under 3%), the share whose
+verdict reverses (a confident answer, outside 35-65%, turned into the opposite confident
+answer: what a user of the page would see change), and the mean absolute change of
+P(anime). Images are drawn evenly from every drawing source.
 
     python experiments/09_stability.py [--data DIR] [--per-source 60] [--model FILE]
 """
@@ -24,6 +26,7 @@ from PIL import Image
 
 import animefeat as af
 from animefeat.data import read_dataset
+from animefeat.model import UNSURE
 
 
 def jpeg(quality):
@@ -87,6 +90,8 @@ def main():
     P = np.asarray(rows)
     base, changed = P[:, :1], P[:, 1:]
     flips = (changed >= 0.5) != (base >= 0.5)
+    low, high = UNSURE
+    reversals = ((base <= low) & (changed >= high)) | ((base >= high) & (changed <= low))
     src = sources[chosen]
     report = {
         "images": len(chosen), "per_source": args.per_source,
@@ -96,6 +101,9 @@ def main():
         "mean_abs_change_per_change": {k: float(np.abs(changed[:, j] - base[:, 0]).mean())
                                        for j, k in enumerate(CHANGES)},
         "flip_rate_per_source": {s: float(flips[src == s].mean()) for s in np.unique(src)},
+        "verdict_reversal_rate": float(reversals.mean()),
+        "verdict_reversal_rate_per_change": {k: float(reversals[:, j].mean())
+                                             for j, k in enumerate(CHANGES)},
         "goal": 0.03,
     }
     write_json(args.out, "09_stability", report, started)

@@ -52,6 +52,14 @@ def evaluation_table(ev):
         c = ev["confidence_on_left_out"]
         lines += ["", f"Confidence of the answers on left-out sources: median {pct(c['p50'])}, "
                   f"90th percentile {pct(c['p90'])}."]
+    if "verdicts_on_left_out" in ev:
+        v = ev["verdicts_on_left_out"]
+        per = ", ".join(f"{k} {pct(r['verdict_share'])} ({pct(r['verdict_accuracy'])} right)"
+                        for k, r in v.items() if k != "pooled")
+        lines += ["", "Verdicts on left-out sources (P(anime) outside 35-65%; the page says "
+                  f"\"Not sure\" for the rest): {pct(v['pooled']['verdict_share'])} of the "
+                  f"answers, right {pct(v['pooled']['verdict_accuracy'])} of the time; per "
+                  f"source: {per}."]
     if "goals" in ev:
         lines += ["", "| goal | target | measured | met |", "|---|---|---|---|"]
         for k, g in ev["goals"].items():
@@ -110,13 +118,46 @@ def table():
     if st:
         lines += ["### 09 stability (`python experiments/09_stability.py`)", "",
                   f"{st['images']} drawings ({st['per_source']} per source): labels flipped "
-                  f"{pct(st['flip_rate'])} overall (goal under {pct(st['goal'])}).", "",
-                  "| change | labels flipped | mean change of P(anime) |", "|---|---|---|"]
+                  f"{pct(st['flip_rate'])} overall (goal under {pct(st['goal'])})"
+                  + (f"; verdicts reversed (a confident answer turned into the opposite "
+                     f"confident answer) {pct(st['verdict_reversal_rate'])}"
+                     if "verdict_reversal_rate" in st else "") + ".", "",
+                  "| change | labels flipped | verdicts reversed | mean change of P(anime) |",
+                  "|---|---|---|---|"]
+        reversed_ = st.get("verdict_reversal_rate_per_change", {})
         for k, v in st["flip_rate_per_change"].items():
-            lines.append(f"| {k} | {pct(v)} | {st['mean_abs_change_per_change'][k]:.3f} |")
+            lines.append(f"| {k} | {pct(v)} | {pct(reversed_.get(k))} | "
+                         f"{st['mean_abs_change_per_change'][k]:.3f} |")
         lines += ["", "Per source: " + ", ".join(
             f"{k} {pct(v)}" for k, v in st["flip_rate_per_source"].items()) + ".", "",
             "![stability](results/09_stability.png)", ""]
+    fc = load("08_faces")
+    if fc:
+        lines += ["### 08 drawn faces (`python experiments/08_faces.py`)", "",
+                  "Held-out face crops pasted at known places into held-out pictures "
+                  "(a face counts as found at IoU >= 0.4):", "",
+                  "| background | pictures | faces | recall | precision "
+                  "| false faces per picture |",
+                  "|---|---|---|---|---|---|"]
+        for k, r in fc["pasted"]["per_background"].items():
+            lines.append(f"| {k} | {r['images']} | {r['faces']} | {pct(r['recall'])} | "
+                         f"{pct(r['precision'])} | {r['false_per_image']:.2f} |")
+        a = fc["pasted"]["all"]
+        lines += [f"| **all** | {a['images']} | {a['faces']} | **{pct(a['recall'])}** | – | "
+                  f"{a['false_per_image']:.2f} |", "",
+                  "Recall by face size: " + ", ".join(
+                      f"{k} {pct(r['recall'])}" for k, r in fc["pasted"]["by_size"].items())
+                  + f" ({fc['pasted']['held_out_crops']} held-out crops; goal 85% recall at "
+                  "0.1 false faces per picture)."]
+        lines += ["", "Pictures with a drawn face found (goal 70% on character art): " + ", ".join(
+            f"{k} {pct(r['found_share'])}" for k, r in fc["found_share"].items()) + ".", "",
+            f"Detection on a 512-px picture: median {fc['timing']['median_ms']:.1f} ms "
+            f"(90th percentile {fc['timing']['p90_ms']:.1f} ms; goal 4 ms).", ""]
+        lo = fc["loso"]
+        lines += ["Style model, leave-one-source-out, with and without the face family: "
+                  + "; ".join(f"{k.replace('_', ' ')}: mean {pct(r['mean_source_accuracy'])}, "
+                              f"worst {pct(r['worst_source_accuracy'])}" for k, r in lo.items())
+                  + ".", "", "![contact sheet](results/08_faces_sheet.png)", ""]
     lc = load("04_learning_curve")
     if lc:
         for model, points in lc["curves"].items():
