@@ -169,9 +169,10 @@ def main():
 def real_images(folder, model, per_group, cnn, repeats=7):
     """``classify`` on the labelled folder's own files, against their decode floor.
 
-    The synthetic drawings above have flat fills, on which the face cascade rejects
+    The synthetic drawings above have flat fills, on which the face searches reject
     most windows at once; real images (and faces, whose eyes are then searched) cost
-    more. For every source and label, ``per_group`` files spread over the manifest:
+    more. ``faces_found``: images where the drawn-face detector found a face. For
+    every source and label, ``per_group`` files spread over the manifest:
     the median over images of each image's median time.
     """
     if not Path(folder, "manifest.csv").is_file():
@@ -192,7 +193,7 @@ def real_images(folder, model, per_group, cnn, repeats=7):
         for path in picked:
             data = Path(path).read_bytes()
             work = working_copy(load_for_features(data, side=model.side), side=model.side)
-            rows["faces_found"] += face.detect_face(work)[0] is not None
+            rows["faces_found"] += len(face.drawn_faces(work)[0]) > 0
             rows["long_side"].append(max(Image.open(io.BytesIO(data)).size))  # header only
             rows["floor"].append(timeit(lambda d=data: floor(d), repeats))
             rows["classify"].append(timeit(lambda d=data: af.classify(d, model=model), repeats))

@@ -214,10 +214,11 @@ def table():
         if real:
             cnn_real = all("cnn" in g for g in real.values())
             lines += ["", "On the labelled folder's own files (the synthetic drawings above have "
-                      "flat fills, on which the face cascade gives up early), medians over "
+                      "flat fills, on which the face searches give up early), medians over "
                       "images, ms:", "",
-                      "| source/label | images | long side | faces found | floor | classify | "
-                      "end-to-end / floor | face family |" + (" CNN peer |" if cnn_real else ""),
+                      "| source/label | images | long side | drawn faces found | floor | "
+                      "classify | end-to-end / floor | face family |"
+                      + (" CNN peer |" if cnn_real else ""),
                       "|---|---|---|---|---|---|---|---|" + ("---|" if cnn_real else "")]
             for name, g in real.items():
                 lines.append(f"| {name} | {g['images']} | {g['long_side_median']:.0f} | "
