@@ -21,23 +21,30 @@ def load(name):
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def ece_conf(block):
+    """The confidence ECE of a metrics block, or a dash for results written before it."""
+    return f"{block['ece_confidence']:.3f}" if "ece_confidence" in block else "–"
+
+
 def evaluation_table(ev):
     """Leave-one-source-out per source first, the goals, then pooled CV (Markdown)."""
     lo, cv, check = ev["leave_one_source_out"], ev["cv"], ev["drawing_check"]
     lines = ["| source left out | images | accuracy | recall anime | recall cartoon | ECE | "
-             "confident mistakes | drawings called photos | pooled CV |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "ECE of confidence | confident mistakes | drawings called photos | pooled CV |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for s, m in lo["per_source"].items():
         lines.append(
             f"| {s} | {m['n']} | {pct(m['accuracy'])} | {pct(m['recall_1'])} | "
-            f"{pct(m['recall_0'])} | {m['ece']:.3f} | {pct(m['confident_mistakes'])} | "
+            f"{pct(m['recall_0'])} | {m['ece']:.3f} | {ece_conf(m)} | "
+            f"{pct(m['confident_mistakes'])} | "
             f"{pct(check['drawings_flagged_per_source'].get(s))} | "
             f"{pct(cv['per_source'][s]['accuracy'])} |")
     p = lo["pooled"]
     lines.append(f"| **mean over sources** | {p['n']} | **{pct(lo['mean_source_accuracy'])}** "
                  f"(worst {pct(lo['worst_source_accuracy'])}) | {pct(p['recall_1'])} | "
-                 f"{pct(p['recall_0'])} | {p['ece']:.3f} | {pct(p['confident_mistakes'])} | "
-                 f"{pct(check['drawings_flagged'])} | {pct(cv['pooled']['accuracy'])} |")
+                 f"{pct(p['recall_0'])} | {p['ece']:.3f} | {ece_conf(p)} | "
+                 f"{pct(p['confident_mistakes'])} | {pct(check['drawings_flagged'])} | "
+                 f"{pct(cv['pooled']['accuracy'])} |")
     photos = ", ".join(f"{k} {pct(v)}" for k, v in check["photos_flagged_per_source"].items())
     lines += ["", f"Photo check (threshold {check['threshold']:.3f} on P(drawing); drawings "
               "scored with their source left out, photos by grouped 5-fold CV over the "
@@ -158,6 +165,19 @@ def table():
                   + "; ".join(f"{k.replace('_', ' ')}: mean {pct(r['mean_source_accuracy'])}, "
                               f"worst {pct(r['worst_source_accuracy'])}" for k, r in lo.items())
                   + ".", "", "![contact sheet](results/08_faces_sheet.png)", ""]
+    pc = load("10_photo_check")
+    if pc:
+        lines += ["### 10 what each family is worth to the photo check "
+                  "(`python experiments/10_photo_check.py --without face shading`)", "",
+                  "Same protocol as 01's photo check (threshold: at most 2% of every drawing "
+                  "source flagged).", "",
+                  "| check | photos flagged | per photo source | worst drawing source flagged |",
+                  "|---|---|---|---|"]
+        for k, r in pc["variants"].items():
+            per = ", ".join(f"{s} {pct(v)}" for s, v in r["photos_flagged_per_source"].items())
+            lines.append(f"| {k} | {pct(r['photos_flagged'])} | {per} | "
+                         f"{pct(max(r['drawings_flagged_per_source'].values()))} |")
+        lines.append("")
     lc = load("04_learning_curve")
     if lc:
         for model, points in lc["curves"].items():
