@@ -421,7 +421,9 @@ def metrics(y, proba, sources):
     -------
     report : dict
         JSON-serialisable: ``pooled`` and ``per_source`` blocks (n, accuracy,
-        recall_0, recall_1, brier, ece, confident_mistakes, confusion, roc_auc), and
+        recall_0, recall_1, brier, ece (of the probability of class 1),
+        ece_confidence (of the confidence in the class answered, as Guo et al. 2017),
+        confident_mistakes, confusion, roc_auc), and
         ``mean_source_accuracy``, ``worst_source_accuracy``.
     """
     keep = np.isfinite(proba)
@@ -439,6 +441,10 @@ def metrics(y, proba, sources):
                "recall_1": float((~wrong[yy == 1]).mean()) if (yy == 1).any() else None,
                "brier": float(brier_score_loss(yy, pp, pos_label=1)),
                "ece": expected_calibration_error(yy, pp),
+               # Confidence in the answer given against how often it is right: on a
+               # one-class source the ECE above only falls when answers are sure and
+               # right, this one also when an unsure answer is as unsure as it says.
+               "ece_confidence": expected_calibration_error(~wrong, confidence),
                "confident_mistakes": float((wrong & (confidence >= CONFIDENT)).mean()),
                "confusion": confusion_matrix(yy, predicted, labels=[0, 1]).tolist()}
         out["roc_auc"] = float(roc_auc_score(yy, pp)) if len(np.unique(yy)) == 2 else None
@@ -453,7 +459,23 @@ def metrics(y, proba, sources):
 
 
 def expected_calibration_error(y, proba, *, n_bins=10):
-    """Expected calibration error with equal-width bins of the predicted probability."""
+    """Expected calibration error with equal-width bins of the predicted probability.
+
+    Parameters
+    ----------
+    y : array-like of int or bool, shape (n,)
+        Outcomes (1 or True where the event happened).
+    proba : array-like of float, shape (n,)
+        Predicted probability of the event, in [0, 1].
+    n_bins : int
+        Equal-width bins over [0, 1].
+
+    Returns
+    -------
+    ece : float or None
+        Mean over bins, weighted by their share of rows, of the gap between the mean
+        predicted probability and the observed frequency; None without rows.
+    """
     y, proba = np.asarray(y), np.asarray(proba)
     if not len(y):
         return None

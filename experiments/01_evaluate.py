@@ -41,6 +41,7 @@ from animefeat.training import (
 
 #: The goals of issue #18, measured here and reported beside the numbers.
 GOALS = {"loso_mean": 0.90, "loso_worst": 0.80, "cv_pooled": 0.97, "ece": 0.05,
+         "ece_confidence": 0.05,
          "confident_mistakes": 0.02, "drawings_flagged": 0.02, "photos_flagged": 0.97}
 
 
@@ -85,11 +86,12 @@ def goals(held_out, pooled, check):
         "loso_worst": held_out["worst_source_accuracy"],
         "cv_pooled": pooled["pooled"]["accuracy"],
         "ece": max(v["ece"] for v in per),
+        "ece_confidence": max(v["ece_confidence"] for v in per),
         "confident_mistakes": held_out["pooled"]["confident_mistakes"],
         "drawings_flagged": max(check["drawings_flagged_per_source"].values()),
         "photos_flagged": check["photos_flagged"],
     }
-    at_most = {"ece", "confident_mistakes", "drawings_flagged"}
+    at_most = {"ece", "ece_confidence", "confident_mistakes", "drawings_flagged"}
     return {k: {"goal": GOALS[k], "measured": v,
                 "met": bool(v <= GOALS[k] if k in at_most else v >= GOALS[k])}
             for k, v in measured.items()}

@@ -132,6 +132,17 @@ def test_metrics_count_confident_mistakes_and_recall_per_class():
     assert report["worst_source_accuracy"] == pytest.approx(3 / 5)
 
 
+def test_confidence_ece_is_zero_when_unsure_answers_are_right_as_often_as_they_say():
+    # One-class source, every answer 60% anime, right 3 times in 5 by construction:
+    # honest hedging (confidence ECE 0) that the class-1 ECE still scores 0.4 off.
+    y = np.ones(10, int)
+    proba = np.array([0.6] * 6 + [0.4] * 4)
+    block = metrics(y, proba, np.array(["a"] * 10))["per_source"]["a"]
+    assert block["accuracy"] == pytest.approx(0.6)
+    assert block["ece_confidence"] == pytest.approx(0.0)
+    assert block["ece"] == pytest.approx(0.6 * 0.4 + 0.4 * 0.6)
+
+
 def test_trainable_blanks_columns_measured_in_one_source_only():
     nan = np.nan
     X = np.array([[1.0, nan, 5.0], [2.0, nan, nan], [3.0, 7.0, 6.0], [4.0, 8.0, nan]])
