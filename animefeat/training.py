@@ -100,6 +100,19 @@ class FeatureTable:
         """The same rows with only ``columns`` (indices or a bool mask) of ``X``."""
         return FeatureTable(self.X[:, columns], self.origin, self.augmented, self.dataset)
 
+    def select_families(self, families, *, of=None):
+        """The same rows with only the features of ``families``, in registry order.
+
+        Parameters
+        ----------
+        families : sequence of str or None
+            Families to keep; None keeps all of ``of``.
+        of : sequence of str, optional
+            Families whose features ``X`` holds, in registry order; all by default.
+        """
+        names = feature_names(of)
+        return self.select([names.index(n) for n in feature_names(families)])
+
 
 def degrade(image, rng):
     """A rescaled, re-compressed, sometimes framed copy of an image.
@@ -577,9 +590,8 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
     computed = union_families(families, drawing_families)
     full = feature_table(dataset, families=computed, augment=augment, seed=seed,
                          n_jobs=n_jobs, cache_dir=cache_dir, progress=progress, side=side)
-    names = feature_names(computed)
-    table = full.select([names.index(n) for n in feature_names(families)])
-    drawing_table = full.select([names.index(n) for n in feature_names(drawing_families)])
+    table = full.select_families(families, of=computed)
+    drawing_table = full.select_families(drawing_families, of=computed)
     y_anime = (labels == "anime").astype(int)
     y_drawing = drawings.astype(int)
     sources = np.asarray(dataset.sources)

@@ -51,22 +51,19 @@ def main():
     def make(_sources):
         return HistGradientBoostingClassifier(random_state=seed, **params)
 
-    def columns(families):
-        return data.full.select(np.flatnonzero(np.isin(family_of, families)))
-
-    rows = {"shipped": held_out(data, columns(shipped), make, seed)}
+    rows = {"shipped": held_out(data, data.full.select_families(shipped), make, seed)}
     print("shipped", rows["shipped"]["mean"], flush=True)
     for family in FAMILIES:
         row = {"n_features": int((family_of == family).sum()), "in_shipped": family in shipped,
-               "alone": held_out(data, columns([family]), make, seed)}
+               "alone": held_out(data, data.full.select_families([family]), make, seed)}
         others = [f for f in shipped if f != family]
         if family in shipped and others:
-            row["without"] = held_out(data, columns(others), make, seed)
+            row["without"] = held_out(data, data.full.select_families(others), make, seed)
             row["points_lost_without"] = {
                 s: 100 * (rows["shipped"]["per_source"][s] - row["without"]["per_source"][s])
                 for s in rows["shipped"]["per_source"]}
         elif family not in shipped:
-            row["with"] = held_out(data, columns([*shipped, family]), make, seed)
+            row["with"] = held_out(data, data.full.select_families([*shipped, family]), make, seed)
         rows[family] = row
         print(family, round(row["alone"]["mean"], 3), flush=True)
     write_json(args.out, "02_ablation", {"params": params, "shipped_families": shipped,

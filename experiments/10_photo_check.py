@@ -14,7 +14,7 @@ import time
 
 from _common import Data, parser, photo_check, shipped_drawing_families, write_json
 
-from animefeat.features import FAMILIES, feature_names
+from animefeat.features import FAMILIES
 
 
 def main():
@@ -24,14 +24,12 @@ def main():
     args = p.parse_args()
     started = time.time()
     data = Data(args)
-    names = feature_names()
     shipped = list(shipped_drawing_families() or FAMILIES)
     variants = {"shipped": shipped}
     variants.update({f"without {f}": [g for g in shipped if g != f] for f in args.without})
     report = {"protocol": "as experiments/01's photo check", "variants": {}}
     for name, families in variants.items():
-        table = data.full.select([names.index(n) for n in feature_names(families)])
-        check, _ = photo_check(data, table, args.seed)
+        check, _ = photo_check(data, data.full.select_families(families), args.seed)
         report["variants"][name] = {"families": families, **{
             k: check[k] for k in ("threshold", "photos_flagged", "photos_flagged_per_source",
                                   "drawings_flagged_per_source")}}

@@ -14,7 +14,6 @@ from PIL import Image
 
 import animefeat
 from animefeat.data import read_dataset
-from animefeat.features import feature_names
 from animefeat.model import (
     DEFAULT_MODEL,
     card_path,
@@ -82,11 +81,9 @@ class Data:
         self.side = shipped_side() if side is None else side
         full = feature_table(self.dataset, seed=args.seed, n_jobs=args.jobs,
                              cache_dir=RESULTS / "cache", side=self.side)
-        names = feature_names()
         self.full = full
-        self.table = full.select([names.index(n) for n in feature_names(families)])
-        self.drawing_table = full.select(
-            [names.index(n) for n in feature_names(shipped_drawing_families())])
+        self.table = full.select_families(families)
+        self.drawing_table = full.select_families(shipped_drawing_families())
         self.labels = np.asarray(self.dataset.labels)
         self.sources = np.asarray(self.dataset.sources)
         self.drawings = np.isin(self.labels, ["anime", "cartoon"])

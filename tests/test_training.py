@@ -7,6 +7,7 @@ from sklearn.model_selection import PredefinedSplit
 from synth import cartoon
 
 from animefeat.data import Dataset
+from animefeat.features import feature_names
 from animefeat.model import calibrated_booster
 from animefeat.training import (
     AUGMENT_QUALITY,
@@ -80,6 +81,18 @@ def _table(X, sources, labels):
     return FeatureTable(np.asarray(X, float), np.arange(n), np.zeros(n, bool), ds)
 
 
+def test_select_families_keeps_the_columns_of_those_families_in_registry_order():
+    computed = ["lines", "colour", "face"]  # asked out of order: stored in registry order
+    names = feature_names(computed)
+    # Each column holds its own index, so the kept columns name themselves.
+    table = _table([np.arange(len(names))] * 2, ["a", "b"], ["anime", "cartoon"])
+    kept = table.select_families(["face", "lines"], of=computed)
+    expected = [names.index(n) for n in feature_names(["lines", "face"])]
+    assert kept.X[0].tolist() == expected
+    assert feature_names(["face", "lines"])[0].startswith("lines.")
+    assert np.array_equal(kept.origin, table.origin)
+
+
 def _shortcut_data(seed=0):
     """Four sources; column 0 is the style (anime > 0), column 1 a source shortcut that
     agrees with the label in three sources and contradicts it in the fourth."""
@@ -133,8 +146,8 @@ def test_metrics_count_confident_mistakes_and_recall_per_class():
 
 
 def test_confidence_ece_is_zero_when_unsure_answers_are_right_as_often_as_they_say():
-    # One-class source, every answer 60% anime, right 3 times in 5 by construction:
-    # honest hedging (confidence ECE 0) that the class-1 ECE still scores 0.4 off.
+    # One-class source, every answer 60% sure (six say anime, four cartoon), so right
+    # 3 times in 5: honest hedging, confidence ECE 0, that the class-1 ECE scores 0.48.
     y = np.ones(10, int)
     proba = np.array([0.6] * 6 + [0.4] * 4)
     block = metrics(y, proba, np.array(["a"] * 10))["per_source"]["a"]
