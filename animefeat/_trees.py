@@ -12,8 +12,8 @@ trees, the credits plus the mean answer add up exactly to the image's log-odds, 
 the reasons for the winning side outweigh the others, as a reader expects.
 
 The results equal scikit-learn's ``predict_proba`` (same thresholds, same NaN routing,
-same calibration); :func:`compile_calibrated` refuses any model it cannot copy
-exactly, and callers fall back to scikit-learn then.
+same calibration; rows checked as scikit-learn checks them); :func:`compile_calibrated`
+refuses any model it cannot copy exactly.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 from scipy.special import expit
+from sklearn.utils import check_array
 
 __all__ = ["FlatBooster", "compile_calibrated", "flatten_booster"]
 
@@ -36,12 +37,33 @@ class FlatBooster:
         The booster's initial raw score.
     a, b : float
         Sigmoid calibration: ``P(class 1) = expit(-(a * raw + b))``.
+    n_features : int
+        Columns of the rows it takes (the booster's ``n_features_in_``).
     """
 
-    def __init__(self, predictors, baseline, a, b):
+    def __init__(self, predictors, baseline, a, b, n_features):
         self.nodes, self.roots, self.expected = _pack([p.nodes for p in predictors])
         self.baseline = float(baseline)
         self.a, self.b = float(a), float(b)
+        self.n_features = int(n_features)
+
+    def _check(self, X):
+        """``X`` as C-contiguous float64 rows of the right width, as scikit-learn checks.
+
+        The compiled walk reads a row at the split's column with no bounds check: a
+        narrower row would be read past its end.
+        """
+        X = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan", order="C")
+        if self.n_features is None:
+            widest = int(self.nodes["feature"][(self.nodes["flags"] & _LEAF) == 0]
+                         .max(initial=-1)) + 1
+            if X.shape[1] < widest:
+                raise ValueError(f"X has {X.shape[1]} features, but the trees read "
+                                 f"column {widest - 1}")
+        elif X.shape[1] != self.n_features:
+            raise ValueError(f"X has {X.shape[1]} features, but the booster was fitted "
+                             f"on {self.n_features}")
+        return X
 
     def raw(self, X):
         """Raw scores (log-odds before calibration).
@@ -54,8 +76,7 @@ class FlatBooster:
         -------
         raw : ndarray of shape (n_samples,)
         """
-        X = np.ascontiguousarray(X, dtype=np.float64)
-        return _raw(X, *self._arrays())
+        return _raw(self._check(X), *self._arrays())
 
     def calibrate(self, raw):
         """Calibrated probability of class 1 from raw scores."""
@@ -88,7 +109,7 @@ class FlatBooster:
         if self.expected is None:
             raise ValueError("this booster was stored without node means; "
                              "it can predict but not attribute")
-        X = np.asarray(X, dtype=np.float64)
+        X = self._check(X)
         n = X.shape[0]
         nodes, expected = self.nodes, self.expected
         leaf = (nodes["flags"] & _LEAF) != 0
@@ -116,12 +137,18 @@ class FlatBooster:
 
     def to_arrays(self):
         """The packed trees and calibration as plain arrays (for an ``.npz`` file)."""
-        return {"nodes": self.nodes, "roots": self.roots, "baseline": self.baseline,
-                "a": self.a, "b": self.b}
+        out = {"nodes": self.nodes, "roots": self.roots, "baseline": self.baseline,
+               "a": self.a, "b": self.b}
+        if self.n_features is not None:
+            out["n_features"] = self.n_features
+        return out
 
     @classmethod
-    def from_arrays(cls, nodes, roots, baseline, a, b):
+    def from_arrays(cls, nodes, roots, baseline, a, b, n_features=None):
         """The booster that :meth:`to_arrays` described.
+
+        ``n_features`` is the row width; where it is not known (None), rows must be at
+        least as wide as the highest column a split reads.
 
         Raises
         ------
@@ -141,6 +168,9 @@ class FlatBooster:
         booster.nodes, booster.roots = np.ascontiguousarray(nodes), roots
         booster.expected = None  # predicting needs no node means; attributing does
         booster.baseline, booster.a, booster.b = float(baseline), float(a), float(b)
+        booster.n_features = None if n_features is None else int(n_features)
+        if n_features is not None and nodes["feature"][~leaf].max(initial=-1) >= n_features:
+            raise ValueError("a split reads a column beyond n_features")
         return booster
 
 
@@ -223,32 +253,17 @@ def _raw(X, roots, nodes, baseline):
 
 
 def compile_calibrated(calibrated):
-    """A :class:`FlatBooster` equal to a fitted calibrated booster, or None.
-
-    Only the exact shapes animefeat trains are copied: a
-    :class:`~animefeat.calibration.SlopeCalibratedClassifier`, or a
-    ``CalibratedClassifierCV`` with one calibrated classifier (``ensemble=False``) and
-    the sigmoid method, around a binary ``HistGradientBoostingClassifier`` on
-    numerical features. Anything else returns None.
+    """A :class:`FlatBooster` equal to a fitted
+    :class:`~animefeat.calibration.SlopeCalibratedClassifier` around a binary
+    ``HistGradientBoostingClassifier`` on numerical features, or None for anything else.
     """
-    from sklearn.calibration import _SigmoidCalibration
-
     from .calibration import SlopeCalibratedClassifier
 
-    if isinstance(calibrated, SlopeCalibratedClassifier):
-        if not hasattr(calibrated, "slope_"):
-            return None
-        # expit(slope * raw) == expit(-(a * raw + b)) with a = -slope, b = 0.
-        return flatten_booster(calibrated.estimator_, -calibrated.slope_, 0.0)
-    members = getattr(calibrated, "calibrated_classifiers_", None)
-    if not members or len(members) != 1:
+    if not isinstance(calibrated, SlopeCalibratedClassifier) or not hasattr(calibrated,
+                                                                            "slope_"):
         return None
-    member = members[0]
-    if (len(member.calibrators) != 1
-            or not isinstance(member.calibrators[0], _SigmoidCalibration)):
-        return None
-    calibrator = member.calibrators[0]
-    return flatten_booster(member.estimator, calibrator.a_, calibrator.b_)
+    # expit(slope * raw) == expit(-(a * raw + b)) with a = -slope, b = 0.
+    return flatten_booster(calibrated.estimator_, -calibrated.slope_, 0.0)
 
 
 def flatten_booster(booster, a=-1.0, b=0.0):
@@ -272,4 +287,4 @@ def flatten_booster(booster, a=-1.0, b=0.0):
     if (sum(len(p.nodes) for p in predictors) >= 2 ** 31
             or booster.n_features_in_ >= 2 ** 15):
         return None  # beyond the packed node's index and feature fields
-    return FlatBooster(predictors, baseline[0], a, b)
+    return FlatBooster(predictors, baseline[0], a, b, booster.n_features_in_)

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from animefeat._trees import FlatBooster, compile_calibrated, flatten_booster
@@ -15,11 +14,12 @@ def _data(n=300, f=6, seed=0):
     return X, y
 
 
-def _fitted(ensemble=False, method="sigmoid", **params):
-    X, y = _data()
-    booster = HistGradientBoostingClassifier(max_iter=40, max_leaf_nodes=7, random_state=0,
-                                             **params)
-    return CalibratedClassifierCV(booster, method=method, cv=3, ensemble=ensemble).fit(X, y)
+def _fitted(X=None, y=None, **params):
+    if X is None:
+        X, y = _data()
+    booster = HistGradientBoostingClassifier(**{"max_iter": 40, "max_leaf_nodes": 7,
+                                                "random_state": 0, **params})
+    return SlopeCalibratedClassifier(booster, cv=3).fit(X, y)
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +45,7 @@ def test_attributions_add_up_to_the_log_odds(model):
 def test_a_feature_no_tree_splits_on_gets_nothing():
     X, y = _data()
     X = np.c_[X, np.full(len(X), 3.0)]  # a constant column: no split can use it
-    model = CalibratedClassifierCV(HistGradientBoostingClassifier(max_iter=20),
-                                   cv=3, ensemble=False).fit(X, y)
+    model = _fitted(X, y, max_iter=20)
     _, effects = compile_calibrated(model).attributions(X[:20])
     assert np.all(effects[:, -1] == 0) and np.any(effects[:, 0] != 0)
 
@@ -75,7 +74,7 @@ def test_a_booster_rebuilt_from_arrays_predicts_but_does_not_attribute(model):
 
 def test_packed_trees_keep_every_node_with_children_side_by_side(model):
     flat = compile_calibrated(model)
-    trees = [p[0].nodes for p in model.calibrated_classifiers_[0].estimator._predictors]
+    trees = [p[0].nodes for p in model.estimator_._predictors]
     assert len(flat.nodes) == sum(len(t) for t in trees)
     ends = np.r_[flat.roots[1:], len(flat.nodes)]
     for tree, start, end in zip(trees, flat.roots, ends):
@@ -94,17 +93,60 @@ def test_trees_of_depth_zero_are_walked():
     X = np.zeros((20, 2))
     y = np.r_[np.zeros(10), np.ones(10)].astype(int)
     # Constant features: every tree is a single leaf.
-    model = CalibratedClassifierCV(HistGradientBoostingClassifier(max_iter=3), cv=2,
-                                   ensemble=False).fit(X, y)
+    model = _fitted(X, y, max_iter=3)
     flat = compile_calibrated(model)
     np.testing.assert_allclose(flat.predict_proba(X), model.predict_proba(X)[:, 1], atol=1e-12)
     _, effects = flat.attributions(X[:2])
     assert effects.shape == (2, 2) and np.all(effects == 0)
 
 
-@pytest.mark.parametrize("kwargs", [{"ensemble": True}, {"method": "isotonic"}])
-def test_other_model_shapes_are_not_copied(kwargs):
-    assert compile_calibrated(_fitted(**kwargs)) is None
+def test_other_model_shapes_are_not_copied():
+    from sklearn.calibration import CalibratedClassifierCV
+
+    X, y = _data()
+    platt = CalibratedClassifierCV(HistGradientBoostingClassifier(max_iter=5), cv=3,
+                                   ensemble=False).fit(X, y)
+    assert compile_calibrated(platt) is None
+    assert compile_calibrated(SlopeCalibratedClassifier(HistGradientBoostingClassifier())) is None
+
+
+@pytest.mark.parametrize("width", [3, 7])
+def test_rows_of_another_width_are_refused(model, width):
+    # The compiled walk reads a row at the split's column unchecked: a 3-column row once
+    # read past its end and gave two answers for two identical rows.
+    X = np.zeros((2, width))
+    with pytest.raises(ValueError, match="features"):
+        compile_calibrated(model).predict_proba(X)
+    with pytest.raises(ValueError, match="features"):
+        compile_calibrated(model).attributions(X)
+
+
+def test_infinite_values_are_refused_as_scikit_learn_refuses_them(model):
+    X, _ = _data(n=2, seed=5)
+    X[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        compile_calibrated(model).predict_proba(X)
+
+
+def test_a_value_on_a_threshold_goes_left_as_in_scikit_learn(model):
+    # Rows placed exactly on split thresholds part the ways of ``<=`` and ``<``.
+    flat = compile_calibrated(model)
+    leaf = flat.nodes["flags"] & 1 == 1
+    features, thresholds = flat.nodes["feature"][~leaf], flat.nodes["threshold"][~leaf]
+    X, _ = _data(n=len(thresholds), seed=6)
+    X[np.arange(len(X)), features] = thresholds
+    np.testing.assert_allclose(flat.predict_proba(X), model.predict_proba(X)[:, 1],
+                               rtol=0, atol=1e-12)
+
+
+def test_a_rebuilt_booster_without_its_width_takes_rows_that_cover_its_splits(model):
+    arrays = compile_calibrated(model).to_arrays()
+    del arrays["n_features"]
+    again = FlatBooster.from_arrays(**arrays)
+    X, _ = _data(n=3, seed=7)
+    np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X)[:, 1])
+    with pytest.raises(ValueError, match="column"):
+        again.predict_proba(X[:, :1])
 
 
 def test_slope_calibrated_booster_equals_scikit_learn():

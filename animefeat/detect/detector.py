@@ -302,7 +302,9 @@ def load_detector(path=None):
                 if "booster_nodes" in data:
                     booster = FlatBooster.from_arrays(
                         data["booster_nodes"], data["booster_roots"],
-                        data["booster_baseline"], data["booster_a"], data["booster_b"])
+                        data["booster_baseline"], data["booster_a"], data["booster_b"],
+                        int(data["booster_n_features"]) if "booster_n_features" in data
+                        else None)
                 detector = FaceDetector(
                     weights=np.asarray(data["weights"], dtype=np.float32),
                     bias=float(data["bias"]), propose=float(data["propose"]),
