@@ -270,19 +270,10 @@ def _near_mask(image, colour, tolerance):
         255 where near, 0 elsewhere.
     """
     # cv2.inRange compares uint8 directly: no int16 copy of the image.
-    low, high = _near_bounds(np.asarray(colour, dtype=np.float64), float(tolerance))
+    colour = np.asarray(colour, dtype=np.float64)
+    low = np.clip(np.ceil(colour - tolerance), 0.0, 255.0)
+    high = np.clip(np.floor(colour + tolerance), 0.0, 255.0)
     return cv2.inRange(image, low, high)
-
-
-@njit(cache=True, nogil=True)
-def _near_bounds(colour, tolerance):
-    """Per channel, the lowest and highest uint8 value within ``tolerance`` of ``colour``."""
-    low = np.empty(3)
-    high = np.empty(3)
-    for c in range(3):
-        low[c] = min(max(np.ceil(colour[c] - tolerance), 0.0), 255.0)
-        high[c] = min(max(np.floor(colour[c] + tolerance), 0.0), 255.0)
-    return low, high
 
 
 @njit(cache=True, nogil=True)
@@ -295,10 +286,12 @@ def _border_run(lines, tolerance):
     first line that is not flat.
     """
     n, length = lines.shape[0], lines.shape[1]
-    colour = np.empty(3)
+    low, high = np.empty(3), np.empty(3)
     for c in range(3):
-        colour[c] = _median_uint8(lines[0, :, c])
-    low, high = _near_bounds(colour, tolerance)
+        # The bounds of _near_mask around the first line's median colour.
+        median = np.median(lines[0, :, c])
+        low[c] = min(max(np.ceil(median - tolerance), 0.0), 255.0)
+        high[c] = min(max(np.floor(median + tolerance), 0.0), 255.0)
     for k in range(n):
         near = 0
         for i in range(length):
@@ -312,25 +305,6 @@ def _border_run(lines, tolerance):
         if near / length < _FLAT_SHARE:
             return k
     return n
-
-
-@njit(cache=True, nogil=True)
-def _median_uint8(values):
-    """``np.median`` of uint8 values, from their histogram."""
-    counts = np.zeros(256, dtype=np.intp)
-    for v in values:
-        counts[v] += 1
-    n = len(values)
-    lower = upper = -1
-    seen = 0
-    for v in range(256):
-        seen += counts[v]
-        if lower < 0 and seen > (n - 1) // 2:
-            lower = v
-        if seen > n // 2:
-            upper = v
-            break
-    return (lower + upper) / 2.0
 
 
 def _page_colours(rgb, crop):

@@ -158,14 +158,6 @@ def test_jpeg_file_and_its_pixels_give_nearly_the_same_working_copy():
     assert diff.mean() < 0.5
 
 
-@pytest.mark.parametrize("n", [1, 2, 7, 256])
-def test_border_colour_is_numpys_median(n):
-    from animefeat.preprocess import _median_uint8
-
-    values = np.random.default_rng(n).integers(0, 256, n).astype(np.uint8)
-    assert _median_uint8(values) == np.median(values)
-
-
 def test_border_line_with_a_few_off_pixels_is_still_flat():
     # 98% of a line near the page colour is flat: 2 dark pixels in 128 do not stop it.
     image = np.full((64, 128, 3), 250, np.uint8)

@@ -138,16 +138,5 @@ def texture_features(image):
     work = as_working_copy(image)
     # Integer grey: JPEG-level float noise on flat fills is not a pattern.
     codes = lbp_codes(grey_uint8(work))
-    hist = _foreground_counts(codes, work.foreground, N_CODES).astype(np.float64)
+    hist = np.bincount(codes[work.foreground], minlength=N_CODES).astype(np.float64)
     return np.array([*(hist / hist.sum()), entropy_bits(hist)], dtype=np.float64)
-
-
-@njit(cache=True, nogil=True)
-def _foreground_counts(codes, foreground, n_codes):
-    """``np.bincount(codes[foreground], minlength=n_codes)`` without the masked copy."""
-    counts = np.zeros(n_codes, dtype=np.int64)
-    for r in range(codes.shape[0]):
-        for c in range(codes.shape[1]):
-            if foreground[r, c]:
-                counts[codes[r, c]] += 1
-    return counts

@@ -44,13 +44,3 @@ def test_isolated_dark_spot_is_code_zero_and_bright_spot_code_eight():
     codes = texture.lbp_codes(grey)
     assert codes[4, 4] == 8  # every neighbour brighter than a dark centre
     assert codes[2, 2] == 0  # none as bright as a bright centre
-
-
-def test_foreground_counts_of_runs_equal_bincount():
-    rng = np.random.default_rng(4)
-    codes = np.repeat(rng.integers(0, texture.N_CODES, 300), rng.integers(1, 20, 300))
-    codes = codes[:60 * 50].reshape(60, 50)
-    foreground = rng.random(codes.shape) > 0.2
-    want = np.bincount(codes[foreground], minlength=texture.N_CODES)
-    np.testing.assert_array_equal(
-        texture._foreground_counts(codes, foreground, texture.N_CODES), want)
