@@ -6,8 +6,7 @@ split credits its feature with the change from the mean answer below the node to
 mean below the branch taken (path attributions; see :mod:`animefeat._trees`). The
 shares and the mean answer add up to the answer, so the winning side's reasons
 outweigh the others'. It is about what the model did on this image, not a global
-importance. Models whose trees are out of reach are explained by probes instead
-(:func:`probe_effects`: each feature in turn set to its training median).
+importance.
 """
 
 from __future__ import annotations
@@ -16,8 +15,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["EVIDENCE", "Contribution", "contributions", "describe", "explain_vector",
-           "grouped", "has_template", "probe_effects", "probe_matrix", "visual_evidence"]
+__all__ = ["EVIDENCE", "Contribution", "contributions", "describe", "grouped", "has_template"]
 
 # Plain-language templates: what a person can check by looking, with a unit. Fields:
 # {v} the value, {pct} the value as a percentage, {n2} 2 ** value (an entropy in bits said
@@ -145,7 +143,7 @@ def has_template(feature):
     return feature in _TEMPLATES or any(feature.startswith(p) for p in _PATTERN_TEMPLATES)
 
 
-def describe(feature, value, *, side=256):
+def describe(feature, value, *, side):
     """Say a feature's value in plain words, with its unit.
 
     Parameters
@@ -183,70 +181,7 @@ def describe(feature, value, *, side=256):
     return template.format(**fields)
 
 
-def explain_vector(classifier, x, reference, names, *, top=5):
-    """The features that moved one decision most.
-
-    Parameters
-    ----------
-    classifier : estimator with ``predict_proba``
-        Fitted on feature vectors; column 1 is the probability of anime.
-    x : ndarray of shape (n_features,)
-        The image's feature vector.
-    reference : ndarray of shape (n_features,)
-        Typical values (training medians) that stand in for each feature in turn.
-    names : sequence of str
-        Feature names.
-    top : int
-        How many contributions to return.
-
-    Returns
-    -------
-    contributions : list of Contribution
-        Largest absolute contribution first.
-    """
-    effect = probe_effects(lambda X: classifier.predict_proba(X)[:, 1], x[None, :], reference)
-    return contributions(effect[0], x, names, top=top)
-
-
-def probe_effects(predict, X, reference):
-    """Each feature's effect on the log-odds, by probes: the change when it alone takes
-    its reference value. For models whose trees are out of reach.
-
-    Parameters
-    ----------
-    predict : callable
-        Rows of shape (n, n_features) to P(anime) of shape (n,).
-    X : ndarray of shape (n_samples, n_features)
-    reference : ndarray of shape (n_features,)
-
-    Returns
-    -------
-    effects : ndarray of shape (n_samples, n_features)
-    """
-    X = np.asarray(X, dtype=np.float64)
-    # One model call for every image and every probe: the per-call overhead of a
-    # booster's trees dominates single-image latency, not the rows.
-    probes = np.vstack([probe_matrix(x, reference) for x in X])
-    p = np.clip(predict(probes).reshape(len(X), -1), 1e-12, 1 - 1e-12)
-    logit = np.log(p / (1 - p))
-    return logit[:, :1] - logit[:, 1:]
-
-
-def probe_matrix(x, reference):
-    """``x`` itself, then ``x`` with each feature in turn set to its reference value.
-
-    Returns
-    -------
-    probes : ndarray of shape (n_features + 1, n_features)
-    """
-    x = np.asarray(x, dtype=np.float64)
-    probes = np.repeat(x[None, :], len(x) + 1, axis=0)
-    idx = np.arange(len(x))
-    probes[idx + 1, idx] = reference
-    return probes
-
-
-def contributions(effect, x, names, *, top=5, side=256):
+def contributions(effect, x, names, *, side, top=5):
     """The ``top`` largest effects on the log-odds of anime, as reasons.
 
     Parameters
@@ -299,84 +234,3 @@ def grouped(explanation, label):
     other = "cartoon" if label == "anime" else "anime"
     return [(s, [c for c in explanation if c.side == s]) for s in (label, other)
             if any(c.side == s for c in explanation)]
-
-
-def visual_evidence(work, *, image_shape=None):
-    """What the page draws over the image for each kind of reason.
-
-    Parameters
-    ----------
-    work : WorkingCopy
-        The working copy the features were computed on.
-    image_shape : tuple, optional
-        (H, W) of the image as shown; boxes are given as shares of it. Defaults to the
-        original size implied by the working copy.
-
-    Returns
-    -------
-    evidence : dict
-        ``box``: ``[x, y, w, h]`` in [0, 1] of the shown image, the region the masks
-        cover (the trimmed drawing). ``lines``, ``edges``, ``shading``: PNG data URLs
-        of that region at the working copy's resolution, transparent but for the
-        outline pixels, the edge pixels and the shadow steps. ``palette``: the main
-        colours, ``[{"rgb": "#rrggbb", "share": s}, ...]``, most used first.
-        ``faces``: ``[{"box": [x, y, w, h], "score": p, "eyes": [[x, y, w, h], ...]}]``
-        in shares of the shown image.
-    """
-    import base64
-    import io
-
-    import cv2
-    from PIL import Image
-
-    from .detect.eyes import find_eyes
-    from .features.edges import canny
-    from .features.face import drawn_faces
-    from .features.lines import line_mask
-    from .features.regions import quantise
-    from .features.shading import edge_kinds
-
-    top, bottom, left, right = work.crop
-    h, w = work.grey.shape
-    core_h, core_w = h / work.scale, w / work.scale
-    height, width = image_shape or (top + core_h + bottom, left + core_w + right)
-
-    def box(b):
-        x, y, bw, bh = (float(v) / work.scale for v in b)
-        return [round((left + x) / width, 4), round((top + y) / height, 4),
-                round(bw / width, 4), round(bh / height, 4)]
-
-    def png(mask, colour):
-        rgba = np.zeros((h, w, 4), np.uint8)
-        rgba[mask] = colour
-        buffer = io.BytesIO()
-        Image.fromarray(rgba).save(buffer, format="PNG", optimize=True)
-        return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-    kinds, rows, cols = edge_kinds(work)
-    shadows = np.zeros((h, w), np.uint8)
-    shadows[rows[kinds["shadow"]], cols[kinds["shadow"]]] = 1
-    # Grown a little: one-pixel steps would vanish when the page scales the mask down.
-    shadows = cv2.dilate(shadows, np.ones((3, 3), np.uint8)) > 0
-    indices, painted = quantise(work, n_colours=8)
-    used = np.bincount(indices[indices >= 0], minlength=1)
-    palette = []
-    for k in np.argsort(-used):
-        if used[k] == 0:
-            break
-        ys, xs = np.nonzero(indices == k)
-        r, g, b = (round(float(c)) for c in painted[ys[0], xs[0]])
-        palette.append({"rgb": f"#{r:02x}{g:02x}{b:02x}",
-                        "share": round(float(used[k] / used.sum()), 4)})
-    boxes, p = drawn_faces(work)
-    faces = [{"box": box(f), "score": round(float(q), 4),
-              "eyes": [box(e) for e in find_eyes(work.rgb, tuple(f))]}
-             for f, q in zip(boxes, p)]
-    return {
-        "box": box((0, 0, w, h)),
-        "lines": png(line_mask(work), (230, 30, 90, 255)),
-        "edges": png(canny(work) & work.foreground, (0, 150, 255, 255)),
-        "shading": png(shadows, (255, 170, 0, 255)),
-        "palette": palette,
-        "faces": faces,
-    }

@@ -54,7 +54,7 @@ def test_library(name, payload, outcome):
 
 @pytest.fixture(scope="module")
 def client(tiny_model_path):
-    from web import create_app
+    from animefeat_web import create_app
 
     return create_app({"MODEL": af.load_model(tiny_model_path)}).test_client()
 

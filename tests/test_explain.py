@@ -4,41 +4,36 @@ import numpy as np
 import pytest
 
 import animefeat as af
-from animefeat.explain import EVIDENCE, Contribution, describe, explain_vector, grouped
+from animefeat.explain import EVIDENCE, Contribution, contributions, describe, grouped
 from animefeat.model import Prediction
-
-
-class Linear:
-    """A known model: log-odds = 2 * x0 - 1 * x1 (x2 ignored)."""
-
-    def predict_proba(self, X):
-        z = 2 * X[:, 0] - X[:, 1]
-        p = 1 / (1 + np.exp(-z))
-        return np.column_stack([1 - p, p])
-
 
 NAMES = ["lines.share", "colour.flat_share", "edges.density"]
 
 
-def test_contributions_are_log_odds_changes():
-    out = explain_vector(Linear(), np.array([1.0, 2.0, 5.0]), np.zeros(3), NAMES)
+def test_contributions_keep_the_effects_that_moved_the_answer():
+    out = contributions(np.array([2.0, -2.0, 0.0]), np.array([1.0, 2.0, 5.0]), NAMES, side=256)
     got = {c.feature: c.contribution for c in out}
     # edges.density changed nothing: left out.
     assert got == pytest.approx({"colour.flat_share": -2.0, "lines.share": 2.0})
 
 
 def test_each_reason_says_its_side_and_evidence():
-    out = {c.feature: c for c in explain_vector(Linear(), np.array([1.0, 2.0, 5.0]),
-                                                  np.zeros(3), NAMES)}
+    out = {c.feature: c for c in contributions(np.array([2.0, -2.0, 0.0]),
+                                               np.array([1.0, 2.0, 5.0]), NAMES, side=256)}
     assert (out["lines.share"].side, out["lines.share"].evidence) == ("anime", "lines")
     assert (out["colour.flat_share"].side, out["colour.flat_share"].evidence) == (
         "cartoon", "palette")
 
 
 def test_sorted_by_size_and_cut_to_top():
-    out = explain_vector(Linear(), np.array([3.0, 1.0, 0.0]), np.zeros(3), NAMES, top=1)
+    out = contributions(np.array([6.0, -1.0, 0.0]), np.array([3.0, 1.0, 0.0]), NAMES,
+                        side=256, top=1)
     assert [c.feature for c in out] == ["lines.share"]
     assert out[0].contribution == pytest.approx(6.0)
+
+
+def test_lengths_are_said_at_the_side_they_were_measured_at():
+    assert "picture 128 px across" in describe("lines.thickness_median", 2.0, side=128)
 
 
 def _reason(feature, contribution):
@@ -58,26 +53,26 @@ def test_grouped_puts_the_answers_side_first_strongest_first():
 def test_words_for_a_known_feature():
     assert describe("lines.thickness_median", 3.14, side=256) == (
         "outlines about 3.1 px thick (picture 256 px across)")
-    assert describe("colour.colours_90", 12) == "12 colours cover 90% of the drawing"
+    assert describe("colour.colours_90", 12, side=256) == "12 colours cover 90% of the drawing"
 
 
 def test_an_entropy_is_said_as_a_count():
     # 2 bits: as varied as 4 equally common colours.
-    assert describe("colour.palette_entropy", 2.0) == (
+    assert describe("colour.palette_entropy", 2.0, side=256) == (
         "colours used as evenly as 4 equally common colours")
 
 
 def test_words_for_patterned_feature():
-    assert describe("edges.orientation_45", 0.25) == "25% of edges run at 45 degrees"
+    assert describe("edges.orientation_45", 0.25, side=256) == "25% of edges run at 45 degrees"
 
 
 def test_not_measurable():
-    assert describe("face.eye_spacing", float("nan")) == "eye spacing not measurable"
+    assert describe("face.eye_spacing", float("nan"), side=256) == "eye spacing not measurable"
 
 
 def test_a_feature_without_words_is_an_error():
     with pytest.raises(KeyError, match="no words"):
-        describe("lines.made_up", 0.5)
+        describe("lines.made_up", 0.5, side=256)
 
 
 # A number a person can read has a unit: a percentage, pixels, degrees, or a count of
@@ -91,7 +86,7 @@ _UNIT = re.compile(r"(\d+(\.\d+)?)(%| px| degrees| colours| main directions| sep
 @pytest.mark.parametrize("name", af.feature_names())
 @pytest.mark.parametrize("value", [0.0, 0.37, 2.5])
 def test_every_feature_has_words_with_units(name, value):
-    text = describe(name, value)
+    text = describe(name, value, side=256)
     assert name not in text
     numbers = re.findall(r"\d+(?:\.\d+)?", text)
     with_unit = _UNIT.findall(text)

@@ -1,6 +1,6 @@
 """The animefeat web app: an upload page and a JSON API, from an app factory.
 
-``create_app(config)`` builds a Flask app with the :mod:`web.routes` blueprint. The model
+``create_app(config)`` builds a Flask app with the :mod:`animefeat_web.routes` blueprint. The model
 is loaded once, when the app is created, and nothing is written to disk per request.
 
 Config keys (all optional):

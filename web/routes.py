@@ -7,15 +7,14 @@ import logging
 from flask import Blueprint, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from animefeat import extract_features
 from animefeat.exceptions import (
     AnimefeatError,
     ImageTooLargeError,
     UnsupportedInputError,
 )
-from animefeat.explain import visual_evidence
 from animefeat.io import decode_base64_image
-from animefeat.preprocess import load_for_features, working_copy
+
+from .evidence import visual_evidence
 
 bp = Blueprint("web", __name__)
 log = logging.getLogger(__name__)
@@ -76,12 +75,9 @@ def classify():
     data = _image_bytes()
     limits = current_app.config["IMAGE_LIMITS"]
     model = current_app.config["MODEL"]
-    rgb = load_for_features(data, limits=limits, side=model.side)
     # One working copy for the features and the evidence, at the model's resolution.
-    work = working_copy(rgb, side=model.side)
-    x = extract_features(work, families=model.families, side=model.side)
-    prediction = model.predict_vectors(x[None])[0]
-    body = prediction.to_dict()
+    work = model.working_copy(data, limits=limits)
+    body = model.predict(work).to_dict()
     if request.args.get("evidence") in ("1", "true", "yes"):
         body["evidence"] = visual_evidence(work)
     return jsonify(body)

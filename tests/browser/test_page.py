@@ -23,8 +23,9 @@ def _serve(app):
 
 @pytest.fixture(scope="module")
 def app(tiny_model_path):
+    from animefeat_web import create_app
+
     import animefeat as af
-    from web import create_app
 
     return create_app({"MODEL": af.load_model(tiny_model_path)})
 
@@ -125,12 +126,13 @@ def test_a_corrupt_file_gets_an_error_card_and_the_rest_answer(page, server, tmp
 def unsure_server(tiny_model_path):
     """A server whose model hedges every answer: the tiny model with its calibration
     slope cut 1000-fold, so P(anime) stays within a hair of 50% (its decisions kept)."""
+    from animefeat_web import create_app
+
     import animefeat as af
-    from web import create_app
 
     # A fresh copy: load_model's cached one is shared with the other tests.
     model = af.AnimefeatModel.load(tiny_model_path)
-    model.classifier.named_steps["model"].slope_ *= 1e-3
+    model.style.slope_ *= 1e-3
     srv = _serve(create_app({"MODEL": model}))
     yield f"http://127.0.0.1:{srv.effective_port}/"
     srv.close()
@@ -206,8 +208,9 @@ def test_every_image_has_a_text_alternative(page, server, tmp_path):
 
 
 def test_too_large_file_gets_an_error_card(browser, tiny_model_path, tmp_path):
+    from animefeat_web import create_app
+
     import animefeat as af
-    from web import create_app
 
     srv = _serve(create_app({"MODEL": af.load_model(tiny_model_path),
                              "MAX_CONTENT_LENGTH": 50_000}))
@@ -240,8 +243,9 @@ def test_overlays_scale_with_the_shown_image(page, server, tmp_path):
 @pytest.fixture(scope="module")
 def shipped_server():
     """The page with the shipped model, as a user meets it."""
+    from animefeat_web import create_app
+
     import animefeat as af
-    from web import create_app
 
     srv = _serve(create_app({"MODEL": af.load_model()}))
     yield f"http://127.0.0.1:{srv.effective_port}/"

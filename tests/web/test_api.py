@@ -2,10 +2,10 @@ import base64
 import io
 
 import pytest
+from animefeat_web import create_app
 from synth import anime, blank, cartoon, encode
 
 import animefeat as af
-from web import create_app
 
 
 @pytest.fixture(scope="module")

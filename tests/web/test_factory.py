@@ -1,4 +1,4 @@
-from web import create_app
+from animefeat_web import create_app
 
 
 def test_factory_loads_the_named_model_once(tiny_model_path):

@@ -1,0 +1,91 @@
+"""What the page draws over a picture for each kind of reason: masks, palette, faces.
+
+Page rendering (PNG data URLs, RGBA colours, boxes in shares of the shown picture), kept
+beside the page: the library measures, this module draws what it measured.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from animefeat.detect.eyes import find_eyes
+from animefeat.features.edges import canny
+from animefeat.features.face import drawn_faces
+from animefeat.features.lines import line_mask
+from animefeat.features.regions import quantise
+from animefeat.features.shading import edge_kinds
+
+__all__ = ["visual_evidence"]
+
+
+def visual_evidence(work, *, image_shape=None):
+    """What the page draws over the image for each kind of reason.
+
+    Parameters
+    ----------
+    work : WorkingCopy
+        The working copy the features were computed on.
+    image_shape : tuple, optional
+        (H, W) of the image as shown; boxes are given as shares of it. Defaults to the
+        original size implied by the working copy.
+
+    Returns
+    -------
+    evidence : dict
+        ``box``: ``[x, y, w, h]`` in [0, 1] of the shown image, the region the masks
+        cover (the trimmed drawing). ``lines``, ``edges``, ``shading``: PNG data URLs
+        of that region at the working copy's resolution, transparent but for the
+        outline pixels, the edge pixels and the shadow steps. ``palette``: the main
+        colours, ``[{"rgb": "#rrggbb", "share": s}, ...]``, most used first.
+        ``faces``: ``[{"box": [x, y, w, h], "score": p, "eyes": [[x, y, w, h], ...]}]``
+        in shares of the shown image.
+    """
+    top, bottom, left, right = work.crop
+    h, w = work.grey.shape
+    core_h, core_w = h / work.scale, w / work.scale
+    height, width = image_shape or (top + core_h + bottom, left + core_w + right)
+
+    def box(b):
+        x, y, bw, bh = (float(v) / work.scale for v in b)
+        return [round((left + x) / width, 4), round((top + y) / height, 4),
+                round(bw / width, 4), round(bh / height, 4)]
+
+    def png(mask, colour):
+        rgba = np.zeros((h, w, 4), np.uint8)
+        rgba[mask] = colour
+        buffer = io.BytesIO()
+        Image.fromarray(rgba).save(buffer, format="PNG", optimize=True)
+        return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+    kinds, rows, cols = edge_kinds(work)
+    shadows = np.zeros((h, w), np.uint8)
+    shadows[rows[kinds["shadow"]], cols[kinds["shadow"]]] = 1
+    # Grown a little: one-pixel steps would vanish when the page scales the mask down.
+    shadows = cv2.dilate(shadows, np.ones((3, 3), np.uint8)) > 0
+    indices, painted = quantise(work, n_colours=8)
+    used = np.bincount(indices[indices >= 0], minlength=1)
+    palette = []
+    for k in np.argsort(-used):
+        if used[k] == 0:
+            break
+        ys, xs = np.nonzero(indices == k)
+        r, g, b = (round(float(c)) for c in painted[ys[0], xs[0]])
+        palette.append({"rgb": f"#{r:02x}{g:02x}{b:02x}",
+                        "share": round(float(used[k] / used.sum()), 4)})
+    boxes, p = drawn_faces(work)
+    faces = [{"box": box(f), "score": round(float(q), 4),
+              "eyes": [box(e) for e in find_eyes(work.rgb, tuple(f))]}
+             for f, q in zip(boxes, p)]
+    return {
+        "box": box((0, 0, w, h)),
+        "lines": png(line_mask(work), (230, 30, 90, 255)),
+        "edges": png(canny(work) & work.foreground, (0, 150, 255, 255)),
+        "shading": png(shadows, (255, 170, 0, 255)),
+        "palette": palette,
+        "faces": faces,
+    }
