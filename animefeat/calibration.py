@@ -39,8 +39,10 @@ class SlopeCalibratedClassifier(ClassifierMixin, BaseEstimator):
     estimator : estimator
         Binary classifier with ``decision_function``.
     cv : int or cross-validation splitter
-        The folds whose held-out scores fit the slope (``PredefinedSplit`` over
-        sources to calibrate on sources never seen).
+        The folds whose held-out scores fit the slope. A group splitter such as
+        ``LeaveOneGroupOut()`` with the rows' sources passed as ``groups`` to
+        :meth:`fit` calibrates on sources never seen. The folds are data: they come
+        with the rows at ``fit``, never through the constructor, so a clone stays valid.
 
     Attributes
     ----------
@@ -56,7 +58,7 @@ class SlopeCalibratedClassifier(ClassifierMixin, BaseEstimator):
         self.estimator = estimator
         self.cv = cv
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Fit the slope on out-of-fold scores, then the estimator on everything.
 
         Parameters
@@ -65,6 +67,8 @@ class SlopeCalibratedClassifier(ClassifierMixin, BaseEstimator):
         y : array-like of shape (n_samples,)
             Two classes.
         sample_weight : array-like of shape (n_samples,), optional
+        groups : array-like of shape (n_samples,), optional
+            Group of each row (its source), for a group splitter ``cv``.
 
         Returns
         -------
@@ -85,7 +89,7 @@ class SlopeCalibratedClassifier(ClassifierMixin, BaseEstimator):
         cv = check_cv(self.cv, codes, classifier=True)
         params = {} if sample_weight is None else {"sample_weight": weight}
         scores = np.full(len(codes), np.nan)
-        for train, test in cv.split(X, codes):
+        for train, test in cv.split(X, codes, groups):
             if len(np.unique(codes[train])) < 2:
                 raise ValueError("a calibration fold holds one class only; use fewer "
                                  "folds or other groups")

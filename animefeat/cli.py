@@ -70,7 +70,14 @@ def _parser():
     p.add_argument("--families", nargs="+",
                    help="feature families of the anime/cartoon head (default: all)")
     p.add_argument("--drawing-families", nargs="+",
-                   help="feature families of the drawing-vs-photo check (default: all)")
+                   help="feature families of the drawing-vs-photo check (default: all but "
+                        "face, whose detector was trained on evaluation sources)")
+    p.add_argument("--nested", action="store_true",
+                   help="also evaluate by nested selection (every choice made without the "
+                        "source scored; slow) and put it on the card")
+    p.add_argument("--drop-unknown-labels", action="store_true",
+                   help="leave out images whose label is not anime, cartoon or photo "
+                        "(default: refuse them)")
     p.add_argument("--side", type=int, default=WORK_SIDE,
                    help=f"long side of the working copy, px (default {WORK_SIDE})")
     p.add_argument("--jobs", "-j", type=int, default=1, help="parallel workers")
@@ -286,13 +293,17 @@ def _extract(args):
 
 
 def _train(args):
-    from .training import train
+    from .data import read_dataset
+    from .training import DRAWING_FAMILIES, NESTED_CANDIDATES, train
 
-    model = train(args.data, name=args.name, version=args.model_version, seed=args.seed,
+    data = read_dataset(args.data,
+                        unknown_labels="drop" if args.drop_unknown_labels else "error")
+    model = train(data, name=args.name, version=args.model_version, seed=args.seed,
                   families=args.families, search=not args.no_search,
                   augment=not args.no_augment, evaluate=not args.no_evaluate,
                   n_jobs=args.jobs, cache_dir=args.cache, side=args.side,
-                  drawing_families=args.drawing_families)
+                  drawing_families=args.drawing_families or DRAWING_FAMILIES,
+                  nested=NESTED_CANDIDATES if args.nested else None)
     path = model.save(args.out)
     summary = {"model": str(path), "metrics": model.card["metrics"]}
     print(json.dumps(summary, indent=2))
@@ -327,9 +338,8 @@ def _classify_paths(model, paths, jobs):
 
 
 def _serve(args):
+    from animefeat_web import create_app
     from waitress import serve
-
-    from web import create_app
 
     from .io import Limits
 

@@ -9,9 +9,12 @@ from pathlib import Path
 
 from .exceptions import AnimefeatError
 
-__all__ = ["IMAGE_SUFFIXES", "LABELS", "Dataset", "iter_image_files", "read_dataset"]
+__all__ = ["IMAGE_SUFFIXES", "KNOWN_LABELS", "LABELS", "Dataset", "iter_image_files",
+           "read_dataset"]
 
 LABELS = ("anime", "cartoon")
+#: Every label a dataset may hold: the two styles, and photographs for the drawing check.
+KNOWN_LABELS = (*LABELS, "photo")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff")
 
 
@@ -29,8 +32,6 @@ class Dataset:
         ``"anime"``, ``"cartoon"`` or ``"photo"``.
     sources : list of str
         Source of each image (the manifest's ``source``; ``"default"`` without one).
-    groups : list of str
-        Sub-folder of the source, for grouped splits.
     manifest_sha256 : str
         Hash of ``manifest.csv`` (or of the sorted file list), to record what was trained on.
     """
@@ -39,34 +40,53 @@ class Dataset:
     paths: list
     labels: list
     sources: list
-    groups: list
     manifest_sha256: str
 
     def subset(self, keep):
         """The rows where ``keep`` (a sequence of bool) is true."""
         rows = [i for i, k in enumerate(keep) if k]
         return Dataset(self.root, [self.paths[i] for i in rows], [self.labels[i] for i in rows],
-                       [self.sources[i] for i in rows], [self.groups[i] for i in rows],
-                       self.manifest_sha256)
+                       [self.sources[i] for i in rows], self.manifest_sha256)
 
     def __len__(self):
         return len(self.paths)
 
 
-def read_dataset(root):
+def read_dataset(root, *, unknown_labels="error"):
     """Read a labelled folder: ``manifest.csv`` if present, else ``<label>/*`` sub-folders.
 
     Parameters
     ----------
     root : str or Path
         A folder laid out like ``../shared/datasets/anime-cartoon`` (``manifest.csv`` with
-        columns path, label, source, group), or holding one sub-folder per label.
+        columns path, label, source), or holding one sub-folder per label.
+    unknown_labels : {"error", "drop"}
+        What a label outside :data:`KNOWN_LABELS` (a ``manga/`` folder, say) does:
+        raise :class:`AnimefeatError` naming it, or leave its images out.
 
     Returns
     -------
     dataset : Dataset
+
+    Raises
+    ------
+    AnimefeatError
+        Not a folder, no images, a manifest without path and label, or unknown labels.
     """
-    root = Path(root)
+    if unknown_labels not in ("error", "drop"):
+        raise ValueError(f"unknown_labels must be 'error' or 'drop', got {unknown_labels!r}")
+    dataset = _read(Path(root))
+    unknown = sorted(set(dataset.labels) - set(KNOWN_LABELS))
+    if not unknown:
+        return dataset
+    if unknown_labels == "drop":
+        return dataset.subset([label in KNOWN_LABELS for label in dataset.labels])
+    raise AnimefeatError(f"{str(root)!r} holds unknown labels {unknown}: animefeat knows "
+                         f"{list(KNOWN_LABELS)}; rename them, or drop them with "
+                         "unknown_labels='drop' (`--drop-unknown-labels`)")
+
+
+def _read(root):
     if not root.is_dir():
         raise AnimefeatError(f"{str(root)!r} is not a folder")
     manifest = root / "manifest.csv"
@@ -82,7 +102,6 @@ def read_dataset(root):
             [root / r["path"] for r in rows],
             [r["label"] for r in rows],
             [r.get("source") or "default" for r in rows],
-            [r.get("group") or r.get("source") or "default" for r in rows],
             hashlib.sha256(raw).hexdigest(),
         )
     paths, labels = [], []
@@ -93,7 +112,7 @@ def read_dataset(root):
     if not paths:
         raise AnimefeatError(f"{str(root)!r} has no manifest.csv and no <label>/ image folders")
     listing = "\n".join(str(p.relative_to(root)) for p in paths).encode()
-    return Dataset(root, paths, labels, ["default"] * len(paths), list(labels),
+    return Dataset(root, paths, labels, ["default"] * len(paths),
                    hashlib.sha256(listing).hexdigest())
 
 

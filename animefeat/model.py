@@ -1,9 +1,9 @@
-"""The classifier: pipeline, drawing check, save/load (skops + JSON card), ``classify``.
+"""The classifier: extractor, style head, drawing check, save/load (skops + JSON card).
 
-A model is two calibrated gradient-boosted classifiers on the same feature vector:
+A model is a :class:`FeatureExtractor` and two calibrated gradient-boosted classifiers
+(``SlopeCalibratedClassifier(HistGradientBoostingClassifier)``) on its vector:
 
-* ``classifier``: a :class:`~sklearn.pipeline.Pipeline` ``FeatureExtractor`` ->
-  ``SlopeCalibratedClassifier(HistGradientBoostingClassifier)``, anime vs cartoon;
+* ``style``: anime vs cartoon;
 * ``drawing``: drawing vs photograph, so a selfie is not called a cartoon.
 
 Files are skops archives (never pickle) with a JSON model card beside them; loading
@@ -25,23 +25,21 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.model_selection import PredefinedSplit
-from sklearn.pipeline import Pipeline
+from sklearn.model_selection import LeaveOneGroupOut
 
 from ._trees import compile_calibrated
 from ._version import __version__
 from .calibration import SlopeCalibratedClassifier
-from .estimator import FeatureExtractor
 from .exceptions import AnimefeatError, ModelError
-from .explain import contributions, grouped, probe_effects
+from .explain import contributions, grouped
 from .features import FAMILIES, extract_features, feature_names
-from .preprocess import WORK_SIDE, load_for_features
+from .preprocess import WORK_SIDE, WorkingCopy, load_for_features, working_copy
 
 __all__ = [
     "DEFAULT_MODEL",
     "AnimefeatModel",
     "Prediction",
-    "build_classifier",
+    "calibrated_booster",
     "classify",
     "classify_many",
     "load_model",
@@ -49,7 +47,9 @@ __all__ = [
 
 #: The shipped model, inside the package so a plain ``pip install`` carries it.
 DEFAULT_MODEL = Path(__file__).parent / "_data" / "anime-cartoon.skops"
-MODEL_FORMAT = 1
+#: 2: the extractor and the style head are stored apart (no Pipeline), the calibration's
+#: folds come with the data at fit (LeaveOneGroupOut), no probe reference.
+MODEL_FORMAT = 2
 #: Bumped whenever a feature's definition changes, so old models are refused.
 #: 2: median cut of our own on the foreground (regions), border trimming against the
 #: outermost line's colour, LBP without skimage (ties within 1e-6), face detection on
@@ -83,8 +83,7 @@ TRUSTED_TYPES = [
     "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
     "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "sklearn.model_selection._split.PredefinedSplit",
-    "sklearn.pipeline.Pipeline",
+    "sklearn.model_selection._split.LeaveOneGroupOut",
 ]
 # Libraries whose versions are recorded on the card and checked on load (major.minor).
 CHECKED_LIBRARIES = ("scikit-learn",)
@@ -186,36 +185,7 @@ class Prediction:
         }
 
 
-def build_classifier(params=None, *, seed=0, families=None, side=WORK_SIDE, sources=None):
-    """The untrained anime-vs-cartoon pipeline.
-
-    Parameters
-    ----------
-    params : dict, optional
-        ``HistGradientBoostingClassifier`` parameters; :data:`DEFAULT_PARAMS` by default.
-    seed : int
-        Random state of the boosting.
-    families : sequence of str, optional
-        Feature families; all by default.
-    side : int
-        Long side of the working copy the features are measured on, in pixels.
-    sources : array-like of shape (n_rows,), optional
-        Source of each training row: see :func:`calibrated_booster`.
-
-    Returns
-    -------
-    pipeline : Pipeline
-        ``features`` (:class:`FeatureExtractor`) -> ``model``
-        (:class:`~animefeat.calibration.SlopeCalibratedClassifier` around gradient
-        boosting).
-    """
-    return Pipeline([
-        ("features", FeatureExtractor(families=families, side=side)),
-        ("model", calibrated_booster(params, seed=seed, sources=sources)),
-    ])
-
-
-def calibrated_booster(params=None, *, seed=0, sources=None):
+def calibrated_booster(params=None, *, seed=0, by_source=False):
     """Gradient boosting with calibrated confidence, the head of both classifiers.
 
     Parameters
@@ -224,12 +194,10 @@ def calibrated_booster(params=None, *, seed=0, sources=None):
         ``HistGradientBoostingClassifier`` parameters; :data:`DEFAULT_PARAMS` by default.
     seed : int
         Random state of the boosting.
-    sources : array-like of shape (n_rows,), optional
-        The source of each training row it will be fitted on. With three or more
-        sources the calibration is fitted on leave-one-source-out scores (each row
-        scored by a booster that never saw its source), so that confidence reflects
-        how the model does on a source it has never seen; otherwise on stratified
-        5-fold scores.
+    by_source : bool
+        Fit the calibration on leave-one-source-out scores (``LeaveOneGroupOut``: pass
+        each row's source as ``groups`` to ``fit``), so that confidence reflects how
+        the model does on a source it has never seen; else on stratified 5-fold scores.
 
     Returns
     -------
@@ -238,28 +206,25 @@ def calibrated_booster(params=None, *, seed=0, sources=None):
         on held-out sources changes the confidence, never the answer.
     """
     booster = HistGradientBoostingClassifier(random_state=seed, **(params or DEFAULT_PARAMS))
-    cv = 5
-    if sources is not None:
-        codes = np.unique(np.asarray(sources), return_inverse=True)[1]
-        if codes.max(initial=0) + 1 >= MIN_SOURCES_HELD_OUT:
-            cv = PredefinedSplit(codes)
-    return SlopeCalibratedClassifier(booster, cv=cv)
+    return SlopeCalibratedClassifier(booster, cv=LeaveOneGroupOut() if by_source else 5)
 
 
 class AnimefeatModel:
-    """A trained model: the anime/cartoon pipeline, the drawing check and their card.
+    """A trained model: the feature extractor, the two heads and their card.
 
     Parameters
     ----------
-    classifier : Pipeline
-        Fitted ``FeatureExtractor`` -> calibrated booster; class 1 is anime.
-    drawing : estimator
-        Fitted on feature vectors; class 1 is "drawing".
-    reference : ndarray of shape (n_style_features,)
-        Training medians of the style head's features: the probes' values when a model
-        cannot be flattened and is explained by probes.
+    extractor : FeatureExtractor
+        Fitted; computes the one vector both heads read (:attr:`families`, in
+        registry order, at its working side).
+    style : SlopeCalibratedClassifier
+        Fitted anime-vs-cartoon head around gradient boosting, on the style columns;
+        class 1 is anime.
+    drawing : SlopeCalibratedClassifier
+        Fitted drawing-vs-photo check on the drawing columns; class 1 is "drawing".
     card : dict
-        The model card (see :meth:`save`).
+        The model card (see :meth:`save`): its ``hyperparameters`` name the families
+        of each head.
     drawing_threshold : float
         ``is_drawing`` is ``drawing_probability >= drawing_threshold`` (chosen on
         held-out predictions in training; see :func:`animefeat.training.train`).
@@ -268,14 +233,13 @@ class AnimefeatModel:
     -----
     The two heads may read different families: the style head those that hold up on
     sources it never saw, the drawing check those that tell a photograph (texture, for
-    one). The model computes one vector over both (:attr:`families`, in registry order)
-    and gives each head its own columns.
+    one). The model computes one vector over both and gives each head its own columns.
     """
 
-    def __init__(self, classifier, drawing, reference, card, drawing_threshold=0.5):
-        self.classifier = classifier
+    def __init__(self, extractor, style, drawing, card, drawing_threshold=0.5):
+        self.extractor = extractor
+        self.style = style
         self.drawing = drawing
-        self.reference = np.asarray(reference, dtype=np.float64)
         self.card = card
         self.drawing_threshold = float(drawing_threshold)
 
@@ -287,17 +251,17 @@ class AnimefeatModel:
     @property
     def style_families(self):
         """Feature families of the anime-vs-cartoon head (None: all)."""
-        return self.classifier.named_steps["features"].families
+        return self.card["hyperparameters"]["families"]
 
     @property
     def drawing_families(self):
         """Feature families of the drawing check (None: all)."""
-        return self.card["hyperparameters"].get("drawing_families", self.style_families)
+        return self.card["hyperparameters"]["drawing_families"]
 
     @property
     def families(self):
         """Feature families the model computes: those of both heads (None: all)."""
-        return union_families(self.style_families, self.drawing_families)
+        return self.extractor.families
 
     @functools.cached_property
     def _columns(self):
@@ -309,28 +273,49 @@ class AnimefeatModel:
     @property
     def side(self):
         """Long side of the working copy the model's features are measured on."""
-        return self.classifier.named_steps["features"].side
+        return self.extractor.side
 
     @property
     def info(self):
         """``{"name", "version"}`` of the model."""
         return {"name": self.card.get("name", "unnamed"), "version": self.card.get("version")}
 
+    def working_copy(self, image, *, limits=None):
+        """The working copy the model measures an image on (its side, reduced decode).
+
+        Parameters
+        ----------
+        image : anything :func:`animefeat.load_image` accepts
+        limits : Limits, optional
+            Decoding limits.
+
+        Returns
+        -------
+        work : WorkingCopy
+            Pass it to :meth:`predict` (and to the page's overlays) to measure once.
+        """
+        return working_copy(load_for_features(image, limits=limits, side=self.side),
+                            side=self.side)
+
     def features(self, image):
-        """The feature vector of one image, as the model computes it."""
+        """The feature vector of one image (or of its :meth:`working_copy`)."""
+        if isinstance(image, WorkingCopy):
+            return extract_features(image, families=self.families, side=self.side)
         return model_features(image, self.families, side=self.side)
 
     @functools.cached_property
     def _boosters(self):
-        """The two boosters as flat copies (see :mod:`animefeat._trees`).
+        """The two heads as flat copies (see :mod:`animefeat._trees`).
 
         scikit-learn walks 600 trees one Python call at a time; the flat copy walks
-        them in one compiled loop and gives the same probabilities (tested).
-        A model of another shape than animefeat trains keeps scikit-learn.
+        them in one compiled loop and gives the same probabilities (tested on the
+        shipped model).
         """
-        return (compile_calibrated(self.classifier.named_steps["model"])
-                or _SklearnBooster(self.classifier.named_steps["model"], self.reference),
-                compile_calibrated(self.drawing) or _SklearnBooster(self.drawing))
+        heads = compile_calibrated(self.style), compile_calibrated(self.drawing)
+        if None in heads:
+            raise ModelError("the model's heads are not calibrated gradient boosters "
+                             "that animefeat can walk; retrain it with `animefeat train`")
+        return heads
 
     def predict_vectors(self, X, *, explain=5):
         """Predictions for rows of precomputed features.
@@ -369,7 +354,8 @@ class AnimefeatModel:
         return out
 
     def predict(self, image, *, explain=5):
-        """Classify one image (anything :func:`load_image` accepts)."""
+        """Classify one image (anything :func:`load_image` accepts, or a
+        :meth:`working_copy`)."""
         return self.predict_vectors(self.features(image)[None, :], explain=explain)[0]
 
     def warm_up(self):
@@ -409,9 +395,9 @@ class AnimefeatModel:
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = {
             "format": MODEL_FORMAT,
-            "classifier": self.classifier,
+            "extractor": self.extractor,
+            "style": self.style,
             "drawing": self.drawing,
-            "reference": self.reference,
             "feature_names": self.feature_names,
             "drawing_threshold": self.drawing_threshold,
         }
@@ -444,27 +430,8 @@ class AnimefeatModel:
             raise ModelError(f"{path.name!r} is not an animefeat model of format {MODEL_FORMAT}")
         if list(payload["feature_names"]) != card["feature_names"]:
             raise ModelError("the model file and its card disagree on the feature names")
-        return cls(payload["classifier"], payload["drawing"], payload["reference"], card,
+        return cls(payload["extractor"], payload["style"], payload["drawing"], card,
                    drawing_threshold=payload["drawing_threshold"])
-
-
-class _SklearnBooster:
-    """A fitted binary classifier behind the calls of :class:`~animefeat._trees.FlatBooster`.
-
-    For models that cannot be flattened: the same probabilities, through scikit-learn.
-    Their trees are out of reach, so attributions are probes instead: the change in
-    log-odds when each feature in turn takes its ``reference`` (training median) value.
-    """
-
-    def __init__(self, estimator, reference=None):
-        self.estimator = estimator
-        self.reference = reference
-
-    def predict_proba(self, X):
-        return self.estimator.predict_proba(X)[:, 1]
-
-    def attributions(self, X):
-        return None, probe_effects(self.predict_proba, X, self.reference)
 
 
 def verify_model_file(path):

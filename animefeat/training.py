@@ -15,6 +15,7 @@ Splits respect what makes this data hard:
 from __future__ import annotations
 
 import hashlib
+import inspect
 import io
 import json
 from pathlib import Path
@@ -28,9 +29,10 @@ from sklearn.metrics import brier_score_loss, confusion_matrix, roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 from tqdm.auto import tqdm
 
-from .data import read_dataset
+from .data import KNOWN_LABELS, read_dataset
+from .estimator import FeatureExtractor
 from .exceptions import AnimefeatError
-from .features import extract_features, feature_names
+from .features import FAMILIES, extract_features, feature_names
 from .io import load_image
 from .model import (
     DEFAULT_PARAMS,
@@ -38,7 +40,6 @@ from .model import (
     FEATURES_VERSION,
     MIN_SOURCES_HELD_OUT,
     AnimefeatModel,
-    build_classifier,
     calibrated_booster,
     new_card,
     union_families,
@@ -76,6 +77,15 @@ PARAM_GRID = {
 AUGMENT_QUALITY = (40, 95)
 MIN_AUGMENT_SIDE = 48
 
+#: Families measured by something learnt from the evaluation sources: the drawn-face
+#: detector was trained on the ``faces`` crops with hard negatives from scene-photos,
+#: dexter-frames, scooby-frames and ghibli-stills, so a head that reads it is scored on
+#: sources it has seen. No head is trained on them by default, and an evaluation that
+#: reads them says so.
+DETECTOR_FAMILIES = ("face",)
+#: The drawing check's families by default: every family but the detector's.
+DRAWING_FAMILIES = [f for f in FAMILIES if f not in DETECTOR_FAMILIES]
+
 
 class FeatureTable:
     """Feature rows for a dataset, plus degraded copies of its large images.
@@ -87,14 +97,23 @@ class FeatureTable:
         Index of the dataset image each row comes from (augmented rows repeat it).
     augmented : ndarray of shape (n_rows,), bool
     dataset : Dataset
+    key : str or None
+        What the rows were computed from (data, features, augmentation, side, seed), as
+        :func:`feature_table` keys its cache; None for a table built by hand.
     """
 
-    def __init__(self, X, origin, augmented, dataset):
+    def __init__(self, X, origin, augmented, dataset, key=None):
         self.X, self.origin, self.augmented, self.dataset = X, origin, augmented, dataset
+        self.key = key
 
     def originals(self):
         """Rows of the original images, in dataset order."""
         return self.X[~self.augmented]
+
+    def without_augmented(self):
+        """The same table without the degraded copies (a recipe that trains on none)."""
+        keep = ~self.augmented
+        return FeatureTable(self.X[keep], self.origin[keep], self.augmented[keep], self.dataset)
 
     def select(self, columns):
         """The same rows with only ``columns`` (indices or a bool mask) of ``X``."""
@@ -225,7 +244,7 @@ def feature_table(dataset, *, families=None, augment=True, seed=0, n_jobs=None,
     cached = Path(cache_dir) / f"features-{key}.npz" if cache_dir else None
     if cached is not None and cached.is_file():
         with np.load(cached) as z:
-            return FeatureTable(z["X"], z["origin"], z["augmented"], dataset)
+            return FeatureTable(z["X"], z["origin"], z["augmented"], dataset, key=key)
 
     jobs = (delayed(_rows_for)(str(p), i, families, augment, seed, side)
             for i, p in enumerate(dataset.paths))
@@ -237,7 +256,8 @@ def feature_table(dataset, *, families=None, augment=True, seed=0, n_jobs=None,
             X.append(row)
             origin.append(i)
             augmented.append(k > 0)
-    table = FeatureTable(np.asarray(X), np.asarray(origin), np.asarray(augmented), dataset)
+    table = FeatureTable(np.asarray(X), np.asarray(origin), np.asarray(augmented), dataset,
+                         key=key)
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(cached, X=table.X, origin=table.origin, augmented=table.augmented)
@@ -337,14 +357,29 @@ def _fit_predict(make, table, y, train_idx, test_idx):
     test_rows = np.isin(table.origin, test_idx) & ~table.augmented
     origin = table.origin[train_rows]
     sources = np.asarray(table.dataset.sources)[origin]
-    model = make(sources).fit(trainable(table.X[train_rows], sources), y[origin],
-                              sample_weight=source_weights(sources, y[origin]))
+    model = _fit(make(sources), trainable(table.X[train_rows], sources), y[origin], sources)
     # Rows are in dataset order, as the sorted test indices are: no reordering needed.
     return model.predict_proba(table.X[test_rows])[:, 1]
 
 
+def _fit(model, X, y, sources):
+    """Fit with every (source, label) cell weighed alike, and the sources as ``groups``
+    where the model's calibration holds groups out (a splitter, not a number of folds)."""
+    fit_params = {"sample_weight": source_weights(sources, y)}
+    if ("groups" in inspect.signature(model.fit).parameters
+            and not isinstance(getattr(model, "cv", 5), int)):
+        fit_params["groups"] = sources
+    return model.fit(X, y, **fit_params)
+
+
+def _by_source(sources):
+    """Whether calibration can hold sources out: three or more of them."""
+    return len(np.unique(sources)) >= MIN_SOURCES_HELD_OUT
+
+
 def _default_make(params, seed):
-    return lambda sources: calibrated_booster(params, seed=seed, sources=sources)
+    return lambda sources: calibrated_booster(params, seed=seed,
+                                              by_source=_by_source(sources))
 
 
 def cross_validate(table, y, *, make=None, groups=None, n_splits=5, seed=0, mask=None):
@@ -414,6 +449,120 @@ def leave_one_source_out(table, y, *, make=None, seed=0, mask=None):
             continue
         proba[test] = _fit_predict(make, table, y, train, test)
     return proba
+
+
+def candidate_recipes(*, families, grid=None, augment=(True,)):
+    """Every recipe of a nested selection: feature families x booster grid x augmentation.
+
+    Parameters
+    ----------
+    families : sequence of sequence of str
+        Candidate family sets of the style head.
+    grid : dict, optional
+        Booster parameters to try (every combination, on top of :data:`DEFAULT_PARAMS`);
+        :data:`PARAM_GRID` by default.
+    augment : sequence of bool
+        Train on the degraded copies, or not.
+
+    Returns
+    -------
+    recipes : list of dict
+        ``{"families": [...], "params": {...}, "augment": bool}``.
+    """
+    import itertools
+
+    grid = PARAM_GRID if grid is None else grid
+    keys = sorted(grid)
+    return [{"families": list(f), "params": {**DEFAULT_PARAMS, **dict(zip(keys, values))},
+             "augment": bool(a)}
+            for f in families for values in itertools.product(*(grid[k] for k in keys))
+            for a in augment]
+
+
+def _recipe_table(table, recipe, of):
+    out = table.select_families(recipe["families"], of=of)
+    return out if recipe["augment"] else out.without_augmented()
+
+
+def _selection_score(report):
+    return (report["mean_source_accuracy"] + report["worst_source_accuracy"]) / 2
+
+
+def nested_leave_one_source_out(table, y, *, candidates, of=None, mask=None, seed=0,
+                                inner_folds=4, progress=True):
+    """Leave-one-source-out where every choice is made without the source scored.
+
+    For each source left out, every candidate recipe is scored on the *remaining*
+    sources alone: they are split into ``inner_folds`` groups of whole sources, each
+    group held out in turn, and a recipe's score is (mean + worst) / 2 of the accuracy
+    per inner source (uncalibrated boosters: calibration moves no label). The best
+    recipe is then fitted, calibrated, on all remaining sources and scores the source
+    left out. Nothing about the left-out source shapes the model that scores it: not
+    the families, the hyperparameters, the augmentation nor the calibration.
+
+    Parameters
+    ----------
+    table : FeatureTable
+        Holds the columns of ``of`` (every family by default) and the degraded copies.
+    y : ndarray of shape (n_images,), int
+    candidates : list of dict
+        Recipes, as :func:`candidate_recipes` makes them.
+    of : sequence of str, optional
+        Families whose columns ``table`` holds.
+    mask : ndarray of shape (n_images,), bool, optional
+    seed : int
+    inner_folds : int or None
+        Groups of whole sources held out in turn inside each fold; None holds out each
+        remaining source alone (slower by the number of sources over ``inner_folds``).
+    progress : bool
+
+    Returns
+    -------
+    proba : ndarray of shape (n_images,)
+        Held-out probability of class 1 (NaN outside ``mask``).
+    choices : dict
+        Source left out -> the recipe chosen without it and its inner score.
+    """
+    n = len(table.dataset)
+    mask = np.ones(n, bool) if mask is None else np.asarray(mask)
+    sources = np.asarray(table.dataset.sources)
+    proba, choices = np.full(n, np.nan), {}
+    outer = [s for s in np.unique(sources[mask])
+             if len(np.unique(y[mask & (sources != s)])) == 2]
+    bar = tqdm(total=len(outer) * len(candidates), desc="nested", disable=not progress)
+    for source in outer:
+        inner = mask & (sources != source)
+        inner_sources = np.unique(sources[inner])
+        # Whole sources to groups, the same for every candidate (seeded shuffle).
+        order = np.random.default_rng([seed, len(inner_sources)]).permutation(inner_sources)
+        k = len(order) if inner_folds is None else min(inner_folds, len(order))
+        group_of = {s: i % k for i, s in enumerate(order)}
+        fold = np.array([group_of.get(s, -1) for s in sources])
+        scored = []
+        for recipe in candidates:
+            t = _recipe_table(table, recipe, of)
+            p = np.full(n, np.nan)
+            for g in range(k):
+                test = np.flatnonzero(inner & (fold == g))
+                train = np.flatnonzero(inner & (fold != g))
+                if len(np.unique(y[train])) < 2:
+                    continue
+                p[test] = _fit_predict(
+                    lambda _, r=recipe: HistGradientBoostingClassifier(random_state=seed,
+                                                                       **r["params"]),
+                    t, y, train, test)
+            scored.append(_selection_score(metrics(y[inner], p[inner], sources[inner])))
+            bar.update()
+        best = int(np.argmax(scored))  # first wins ties
+        recipe = candidates[best]
+        test = np.flatnonzero(mask & (sources == source))
+        proba[test] = _fit_predict(_default_make(recipe["params"], seed),
+                                   _recipe_table(table, recipe, of), y,
+                                   np.flatnonzero(inner), test)
+        choices[str(source)] = {**recipe, "inner_score": float(scored[best]),
+                                "candidates": len(candidates)}
+    bar.close()
+    return proba, choices
 
 
 #: A prediction at least this sure that is wrong counts as a confident mistake.
@@ -538,7 +687,7 @@ def search_params(table, y, *, mask, seed=0, grid=None, progress=True):
 
 def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, search=True,
           augment=True, n_jobs=None, cache_dir=None, evaluate=True, progress=True,
-          side=WORK_SIDE, drawing_families=None):
+          side=WORK_SIDE, drawing_families=DRAWING_FAMILIES, nested=None):
     """Train a model from a labelled folder, with its card and its held-out metrics.
 
     Every fit weighs each (source, label) cell alike (:func:`source_weights`), trains
@@ -550,7 +699,8 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
     data : str or Path or Dataset
         A folder with ``manifest.csv`` (path, label, source, group) or ``<label>/*``
         sub-folders. Labels ``anime`` and ``cartoon`` train the classifier; ``photo``
-        images train the drawing check.
+        images train the drawing check; any other label is refused
+        (:func:`animefeat.data.read_dataset` can drop them explicitly).
     name, version : str
         Recorded on the card and in every prediction.
     families : sequence of str, optional
@@ -572,8 +722,15 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
         Show progress bars.
     side : int
         Long side of the working copy, in pixels.
-    drawing_families : sequence of str, optional
-        Feature families of the drawing check; all by default.
+    drawing_families : sequence of str or None
+        Feature families of the drawing check; by default every family whose
+        measurement learnt nothing from the evaluation sources (:data:`DRAWING_FAMILIES`),
+        None for all.
+    nested : dict, optional
+        Also evaluate by nested selection (:func:`nested_leave_one_source_out`): the
+        candidates to choose among in every fold, as ``{"families": [...],
+        "grid": {...}, "augment": [True, False]}``. Its headline goes on the card
+        beside the fast one.
 
     Returns
     -------
@@ -581,13 +738,15 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
     """
     dataset = read_dataset(data) if isinstance(data, (str, Path)) else data
     labels = np.asarray(dataset.labels)
+    check_labels(labels)
     drawings = np.isin(labels, ["anime", "cartoon"])
     if len(np.unique(labels[drawings])) < 2:
         raise AnimefeatError("training needs images labelled both 'anime' and 'cartoon'")
     photos = labels == "photo"
     if not photos.any():
         raise AnimefeatError("training needs images labelled 'photo' for the drawing check")
-    computed = union_families(families, drawing_families)
+    computed = union_families(families, drawing_families,
+                              *(nested or {}).get("families", []))
     full = feature_table(dataset, families=computed, augment=augment, seed=seed,
                          n_jobs=n_jobs, cache_dir=cache_dir, progress=progress, side=side)
     table = full.select_families(families, of=computed)
@@ -604,31 +763,21 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
 
     report, threshold = {}, 0.5
     if evaluate:
-        groups = near_duplicate_groups(dataset.paths)
-        make = _default_make(params, seed)
-        if several:
-            loso = leave_one_source_out(table, y_anime, make=make, seed=seed, mask=drawings)
-            report["leave_one_source_out"] = metrics(y_anime[drawings], loso[drawings],
-                                                     sources[drawings])
-        draw, protocol = drawing_held_out(drawing_table, y_drawing, groups=groups, seed=seed)
-        threshold = drawing_threshold(y_drawing, draw, sources=sources)
-        report["drawing_check"] = drawing_check_metrics(y_drawing, draw, sources, threshold)
-        report["drawing_check"]["protocol"] = protocol
-        cv = cross_validate(table, y_anime, make=make, groups=groups, mask=drawings, seed=seed)
-        report["cv"] = metrics(y_anime[drawings], cv[drawings], sources[drawings])
+        report, held_out = evaluate_recipe(
+            full, of=computed, families=families, drawing_families=drawing_families,
+            params=params, seed=seed, nested=nested, searched=search and several,
+            cache_dir=cache_dir, progress=progress)
+        threshold = drawing_threshold(y_drawing, held_out["p_drawing"], sources=sources)
+        report["drawing_check"]["shipped_threshold"] = threshold
 
     rows = np.isin(table.origin, np.flatnonzero(drawings))
     origin = table.origin[rows]
-    classifier = build_classifier(params, seed=seed, families=families, side=side,
-                                  sources=sources[origin])
-    classifier.named_steps["features"].fit()
-    classifier.named_steps["model"].fit(trainable(table.X[rows], sources[origin]), y_anime[origin],
-                                        sample_weight=source_weights(sources[origin],
-                                                                     y_anime[origin]))
+    extractor = FeatureExtractor(families=computed, side=side).fit()
+    style = _fit(calibrated_booster(params, seed=seed, by_source=_by_source(sources[origin])),
+                 trainable(table.X[rows], sources[origin]), y_anime[origin], sources[origin])
     drawing = drawing_check(seed=seed).fit(
         trainable(drawing_table.X, sources[table.origin]), y_drawing[table.origin],
         sample_weight=source_weights(sources[table.origin], labels[table.origin]))
-    reference = _column_medians(table.originals()[drawings])
 
     counts = {}
     for s, label in zip(dataset.sources, dataset.labels):
@@ -651,7 +800,149 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
                       "score": "leave-one-source-out accuracy: (mean over sources + worst "
                                "source) / 2, uncalibrated boosters",
                       "results": search_results}
-    return AnimefeatModel(classifier, drawing, reference, card, drawing_threshold=threshold)
+    return AnimefeatModel(extractor, style, drawing, card, drawing_threshold=threshold)
+
+
+#: Bumped whenever the evaluation protocol changes, so cached held-out scores are redone.
+EVALUATION_VERSION = 2
+
+
+def evaluate_recipe(full, *, of=None, families, drawing_families, params, seed=0,
+                    nested=None, searched=True, groups=None, cache_dir=None,
+                    progress=True):
+    """The held-out report of one training recipe: what the card and experiments/01 show.
+
+    1. Leave-one-source-out of the style head with the recipe as given (the *fast*
+       number: when the recipe was itself chosen on these folds, it flatters).
+    2. With ``nested``, :func:`nested_leave_one_source_out`: every choice made on the
+       training sources of its fold (the honest number).
+    3. The drawing check held out (:func:`drawing_held_out`), each source measured at
+       a threshold chosen without it (:func:`held_out_drawing_check`).
+    4. Pooled grouped 5-fold CV of the style head.
+
+    Parameters
+    ----------
+    full : FeatureTable
+        Rows of every image with the columns of ``of`` (its ``key`` keys the cache).
+    of : sequence of str, optional
+        Families whose columns ``full`` holds (all by default).
+    families, drawing_families : sequence of str or None
+        The two heads' families.
+    params : dict
+        Booster parameters of the style head.
+    seed : int
+    nested : dict, optional
+        Candidates of the nested selection (:func:`candidate_recipes` arguments).
+    searched : bool
+        Whether ``params`` came from a search on the same folds (said in the report).
+    groups : ndarray, optional
+        Near-duplicate groups for the CV; computed when not given.
+    cache_dir : str or Path, optional
+        Held-out scores are kept there, keyed by the table, the recipe and
+        :data:`EVALUATION_VERSION`: a rerun with the same recipe computes nothing again.
+    progress : bool
+
+    Returns
+    -------
+    report : dict
+        ``leave_one_source_out``, ``nested_leave_one_source_out`` (with ``nested``),
+        ``drawing_check``, ``cv``: :func:`metrics` blocks.
+    held_out : dict of ndarray
+        ``p_anime`` (leave-one-source-out), ``p_anime_nested``, ``p_drawing``,
+        ``p_anime_cv``, of shape (n_images,), and ``choices`` of the nested selection.
+    """
+    dataset = full.dataset
+    labels = np.asarray(dataset.labels)
+    sources = np.asarray(dataset.sources)
+    drawings = np.isin(labels, ["anime", "cartoon"])
+    y_anime = (labels == "anime").astype(int)
+    y_drawing = drawings.astype(int)
+    table = full.select_families(families, of=of)
+    drawing_table = full.select_families(drawing_families, of=of)
+
+    cached = None
+    if cache_dir is not None and full.key is not None:
+        key = hashlib.sha256(json.dumps({
+            "table": full.key, "of": of, "families": families,
+            "drawing_families": drawing_families, "params": params, "seed": seed,
+            "nested": nested, "drawing_params": DRAWING_PARAMS,
+            "evaluation": EVALUATION_VERSION}, sort_keys=True).encode()).hexdigest()[:16]
+        cached = Path(cache_dir) / f"held-out-{key}.npz"
+    if cached is not None and cached.is_file():
+        with np.load(cached, allow_pickle=False) as z:
+            held_out = {k: z[k] for k in z.files if k != "choices"}
+            held_out["choices"] = json.loads(str(z["choices"]))
+    else:
+        groups = near_duplicate_groups(dataset.paths) if groups is None else groups
+        make = _default_make(params, seed)
+        held_out = {"p_anime": leave_one_source_out(table, y_anime, make=make, seed=seed,
+                                                    mask=drawings),
+                    "p_anime_nested": np.full(len(labels), np.nan), "choices": {}}
+        if nested:
+            held_out["p_anime_nested"], held_out["choices"] = nested_leave_one_source_out(
+                full, y_anime, of=of, mask=drawings, seed=seed,
+                candidates=candidate_recipes(**nested), progress=progress)
+        held_out["p_drawing"], _ = drawing_held_out(drawing_table, y_drawing, groups=groups,
+                                                    seed=seed)
+        held_out["p_anime_cv"] = cross_validate(table, y_anime, make=make, groups=groups,
+                                                mask=drawings, seed=seed)
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            np.savez_compressed(cached, **{k: v for k, v in held_out.items() if k != "choices"},
+                                choices=json.dumps(held_out["choices"]))
+
+    d = drawings
+    report = {}
+    if np.isfinite(held_out["p_anime"][d]).any():
+        report["leave_one_source_out"] = metrics(y_anime[d], held_out["p_anime"][d], sources[d])
+        report["leave_one_source_out"]["selection"] = (
+            "fast: hyperparameters chosen by a search on these same folds, families and "
+            "augmentation by earlier runs on them" if searched
+            else "the given recipe, scored on each source left out")
+    if nested:
+        report["nested_leave_one_source_out"] = metrics(
+            y_anime[d], held_out["p_anime_nested"][d], sources[d])
+        report["nested_leave_one_source_out"]["selection"] = (
+            "nested: families, booster parameters and augmentation chosen in every fold on "
+            "its training sources alone (their own sources held out in groups), then the "
+            "calibrated booster fitted on them scores the source left out")
+        report["nested_leave_one_source_out"]["candidates"] = nested
+        report["nested_leave_one_source_out"]["choices"] = held_out["choices"]
+    report["drawing_check"] = held_out_drawing_check(y_drawing, held_out["p_drawing"], sources)
+    report["drawing_check"]["protocol"] = (
+        "drawings: each drawing source left out (photos of every source in training); "
+        "photos: grouped 5-fold CV over the photos; families: "
+        f"{drawing_families or 'all'}")
+    report["cv"] = metrics(y_anime[d], held_out["p_anime_cv"][d], sources[d])
+    return report, held_out
+
+
+#: The nested selection of the shipped recipe: the choices that earlier rounds made on
+#: the reported folds (lines alone or with edges, the booster grid, the degraded copies).
+NESTED_CANDIDATES = {
+    "families": [["lines"], ["edges", "lines"]],
+    "grid": {"learning_rate": [0.05, 0.1], "max_leaf_nodes": [7, 15],
+             "max_iter": [300], "min_samples_leaf": [40]},
+    "augment": [True, False],
+}
+
+
+def check_labels(labels):
+    """Refuse labels other than anime, cartoon and photo, naming them.
+
+    A label the trainer does not know must not silently train as something else (a
+    ``manga/`` folder as photographs, say).
+
+    Raises
+    ------
+    AnimefeatError
+    """
+    unknown = sorted(set(np.asarray(labels, dtype=str)) - set(KNOWN_LABELS))
+    if unknown:
+        raise AnimefeatError(
+            f"unknown labels {unknown}: training knows {list(KNOWN_LABELS)}; rename those "
+            "folders or rows, or drop them (read_dataset(..., unknown_labels='drop'), "
+            "`animefeat train --drop-unknown-labels`)")
 
 
 def drawing_held_out(table, y_drawing, *, groups, seed=0, make=None):
@@ -712,14 +1003,6 @@ def drawing_check(*, seed=0):
     return calibrated_booster(DRAWING_PARAMS, seed=seed)
 
 
-def _column_medians(X):
-    """Median of each column over its measured values (NaN for a never-measured column)."""
-    out = np.full(X.shape[1], np.nan)
-    measured = ~np.isnan(X).all(axis=0)
-    out[measured] = np.nanmedian(X[:, measured], axis=0)
-    return out
-
-
 #: Most drawings the photo check may flag, on out-of-fold predictions.
 MAX_DRAWINGS_FLAGGED = 0.02
 
@@ -752,6 +1035,64 @@ def drawing_threshold(y_drawing, proba, *, sources=None,
         k = int(np.floor(max_drawings_flagged * len(drawn)))
         thresholds.append(float(drawn[k]))
     return min(thresholds) if thresholds else 0.5
+
+
+def held_out_drawing_check(y_drawing, proba, sources, *,
+                           max_drawings_flagged=MAX_DRAWINGS_FLAGGED):
+    """How often the drawing check flags each source, at a threshold chosen without it.
+
+    For each drawing source, the threshold is :func:`drawing_threshold` over the
+    held-out scores of the *other* drawing sources, and that source's flag rate is
+    measured at it: a threshold fitted on the source it is graded on would meet its
+    bound by construction. Photos never shape a threshold (it is set on drawings
+    alone), so each photo is measured at the threshold of all drawing sources.
+
+    Parameters
+    ----------
+    y_drawing : ndarray of int
+        1 for drawings, 0 for photos.
+    proba : ndarray of float
+        Held-out P(drawing) (NaN rows are left out).
+    sources : ndarray of str
+    max_drawings_flagged : float
+
+    Returns
+    -------
+    report : dict
+        ``photos_flagged``, ``drawings_flagged`` (pooled shares),
+        ``photos_flagged_per_source``, ``drawings_flagged_per_source``,
+        ``threshold_per_source`` (the threshold each source was measured at) and
+        ``rule``.
+    """
+    y_drawing, proba, sources = np.asarray(y_drawing), np.asarray(proba), np.asarray(sources)
+    keep = np.isfinite(proba)
+    drawn = keep & (y_drawing == 1)
+    flagged = np.zeros(len(proba), bool)
+    thresholds = {}
+    everyone = drawing_threshold(y_drawing, proba, sources=sources,
+                                 max_drawings_flagged=max_drawings_flagged)
+    for s in np.unique(sources[keep]):
+        rows = keep & (sources == s)
+        if (drawn & rows).any():
+            others = np.where(sources == s, np.nan, proba)
+            t = drawing_threshold(y_drawing, others, sources=sources,
+                                  max_drawings_flagged=max_drawings_flagged)
+        else:
+            t = everyone
+        thresholds[str(s)] = float(t)
+        flagged[rows] = proba[rows] < t
+    photos = keep & (y_drawing == 0)
+    out = {"rule": f"flag P(drawing) below the threshold that flags at most "
+                   f"{max_drawings_flagged:.0%} of every other drawing source",
+           "photos_flagged": float(flagged[photos].mean()) if photos.any() else None,
+           "drawings_flagged": float(flagged[drawn].mean()) if drawn.any() else None,
+           "photos_flagged_per_source": {}, "drawings_flagged_per_source": {},
+           "threshold_per_source": thresholds}
+    for kind, rows in (("photos", photos), ("drawings", drawn)):
+        for s in np.unique(sources[rows]):
+            out[f"{kind}_flagged_per_source"][str(s)] = float(flagged[rows & (sources == s)]
+                                                               .mean())
+    return out
 
 
 def drawing_check_metrics(y_drawing, proba, sources, threshold=0.5):

@@ -18,6 +18,7 @@ from animefeat.model import (
     DEFAULT_MODEL,
     card_path,
     environment,
+    union_families,
 )
 from animefeat.preprocess import WORK_SIDE
 from animefeat.training import (
@@ -25,6 +26,7 @@ from animefeat.training import (
     drawing_held_out,
     drawing_threshold,
     feature_table,
+    held_out_drawing_check,
     near_duplicate_groups,
 )
 
@@ -68,6 +70,25 @@ def shipped_side():
     return _shipped_hyperparameters().get("working_side", WORK_SIDE)
 
 
+def shipped_card():
+    """The shipped model's card."""
+    return json.loads(card_path(DEFAULT_MODEL).read_text())
+
+
+def shipped_recipe():
+    """Everything :func:`animefeat.training.evaluate_recipe` needs to redo the card's
+    evaluation: the families of both heads, the booster, the seed, the nested candidates,
+    and the families the training table held (so that the cached table is found)."""
+    card = shipped_card()
+    hyper = card["hyperparameters"]
+    nested = card["metrics"].get("nested_leave_one_source_out", {}).get("candidates")
+    table = union_families(hyper["families"], hyper["drawing_families"],
+                           *(nested or {}).get("families", []))
+    return {"families": hyper["families"], "drawing_families": hyper["drawing_families"],
+            "params": hyper["booster"], "seed": hyper["seed"], "nested": nested,
+            "table_families": table}
+
+
 class Data:
     """Dataset, cached feature table, labels and near-duplicate groups.
 
@@ -76,14 +97,15 @@ class Data:
     (``full``), so that experiments on different families share it.
     """
 
-    def __init__(self, args, *, families=None, side=None):
+    def __init__(self, args, *, families=None, side=None, computed=None):
         self.dataset = read_dataset(args.data)
         self.side = shipped_side() if side is None else side
-        full = feature_table(self.dataset, seed=args.seed, n_jobs=args.jobs,
-                             cache_dir=RESULTS / "cache", side=self.side)
+        self.computed = computed
+        full = feature_table(self.dataset, families=computed, seed=args.seed,
+                             n_jobs=args.jobs, cache_dir=RESULTS / "cache", side=self.side)
         self.full = full
-        self.table = full.select_families(families)
-        self.drawing_table = full.select_families(shipped_drawing_families())
+        self.table = full.select_families(families, of=computed)
+        self.drawing_table = full.select_families(shipped_drawing_families(), of=computed)
         self.labels = np.asarray(self.dataset.labels)
         self.sources = np.asarray(self.dataset.sources)
         self.drawings = np.isin(self.labels, ["anime", "cartoon"])
@@ -119,22 +141,29 @@ def save_figure(fig, out, name):
 
 def photo_check(data, table, seed):
     """The drawing-vs-photo check held out as in training
-    (:func:`~animefeat.training.drawing_held_out`, the shipped drawing booster's recipe):
-    photos flagged at the threshold that flags at most 2% of every drawing source, and
-    what it flags per source.
+    (:func:`~animefeat.training.drawing_held_out`, the shipped drawing booster's recipe),
+    each source measured at a threshold chosen without it
+    (:func:`~animefeat.training.held_out_drawing_check`); beside it, as ``fitted_on_graded``,
+    the rule before: one threshold chosen on every drawing source, the graded one too.
 
     Returns
     -------
     report : dict
-        :func:`~animefeat.training.drawing_check_metrics` of the held-out P(drawing).
     proba : ndarray of shape (n_images,)
         Held-out P(drawing) of every image.
     """
     proba, protocol = drawing_held_out(table, data.y_drawing, groups=data.groups, seed=seed)
-    threshold = drawing_threshold(data.y_drawing, proba, sources=data.sources)
-    report = drawing_check_metrics(data.y_drawing, proba, data.sources, threshold)
+    report = held_out_drawing_check(data.y_drawing, proba, data.sources)
     report["protocol"] = protocol
+    report["fitted_on_graded"] = fitted_on_graded(data, proba)
     return report, proba
+
+
+def fitted_on_graded(data, proba):
+    """The photo check as it was graded before: one threshold chosen on the held-out
+    scores of every drawing source, the graded source among them."""
+    threshold = drawing_threshold(data.y_drawing, proba, sources=data.sources)
+    return drawing_check_metrics(data.y_drawing, proba, data.sources, threshold)
 
 
 def drawing(side, seed=0):

@@ -144,35 +144,62 @@ def test_missing_file():
         af.load_model("/nonexistent/model.skops")
 
 
-@pytest.mark.skipif(not DEFAULT_MODEL.is_file(), reason="the shipped model is not built")
-def test_shipped_model_classifies_real_images(shared_data):
-    import csv
-
-    with open(shared_data / "manifest.csv") as fh:
-        rows = list(csv.DictReader(fh))
-    # faces, whose pooled CV accuracy on the card is 97%; web-small, the model's weakest
-    # source (60% in pooled CV), is not a known answer to test against.
-    picks = []
-    for label in ("anime", "cartoon"):
-        picks += [r for r in rows if r["source"] == "faces" and r["label"] == label][:5]
-    preds = af.classify_many([shared_data / r["path"] for r in picks], n_jobs=2)
-    correct = sum(p.label == r["label"] for p, r in zip(preds, picks))
-    assert correct >= len(picks) - 1
-    assert all(p.is_drawing for p in preds)
+@pytest.fixture(scope="module")
+def shipped():
+    if not DEFAULT_MODEL.is_file():
+        pytest.skip("the shipped model is not built")
+    return af.load_model()
 
 
-@pytest.mark.skipif(not DEFAULT_MODEL.is_file(), reason="the shipped model is not built")
-def test_shipped_model_flags_real_photos(shared_data):
-    import csv
+def _split_rows(head, n_features):
+    """Rows placed exactly on the split thresholds of a fitted booster, and rows of NaN:
+    the values where ``<=`` and ``<``, or the missing-value branch, part ways."""
+    thresholds = {f: [] for f in range(n_features)}
+    for predictor in head.estimator_._predictors:
+        nodes = predictor[0].nodes
+        splits = nodes[~nodes["is_leaf"].astype(bool)]
+        for feature, threshold in zip(splits["feature_idx"], splits["num_threshold"]):
+            thresholds[int(feature)].append(float(threshold))
+    rng = np.random.default_rng(0)
+    X = np.full((200, n_features), np.nan)
+    for f, own in thresholds.items():
+        if own:
+            # Each feature on one of its own thresholds; a quarter of the rows missing.
+            X[:, f] = rng.choice(own, size=len(X))
+            X[rng.random(len(X)) < 0.25, f] = np.nan
+    return X
 
-    with open(shared_data / "manifest.csv") as fh:
-        photos = [r for r in csv.DictReader(fh)
-                  if r["label"] == "photo" and r["source"] == "faces"][:20]
-    preds = af.classify_many([shared_data / r["path"] for r in photos])
-    # The threshold keeps at most 2% of every drawing source flagged, which lets many
-    # photos through (the card: a third of held-out face photos flagged); photos it
-    # trained on are flagged more often than not.
-    assert sum(not p.is_drawing for p in preds) >= 10
+
+def test_shipped_model_walks_its_trees_as_scikit_learn(shipped, shared_data):
+    from animefeat.data import read_dataset
+
+    data = read_dataset(shared_data)
+    # Real rows (the equality of two walks of the same trees, not an accuracy), then rows
+    # on the split thresholds and with missing values.
+    picks = [data.paths[i] for i in range(0, len(data), len(data) // 12)][:12]
+    real = np.vstack([shipped.features(p) for p in picks])
+    style, drawn = shipped._columns
+    flat_style, flat_drawing = shipped._boosters
+    for head, flat, columns in ((shipped.style, flat_style, style),
+                                (shipped.drawing, flat_drawing, drawn)):
+        X = np.vstack([real[:, columns], _split_rows(head, len(columns))])
+        np.testing.assert_allclose(flat.predict_proba(X), head.predict_proba(X)[:, 1],
+                                   rtol=0, atol=1e-12)
+
+
+def test_shipped_model_reads_nothing_learnt_from_evaluation_sources(shipped):
+    from animefeat.training import DETECTOR_FAMILIES
+
+    assert not set(DETECTOR_FAMILIES) & set(shipped.families)
+
+
+def test_shipped_card_reports_the_honest_protocol(shipped):
+    metrics = shipped.card["metrics"]
+    nested = metrics["nested_leave_one_source_out"]
+    # Every source left out got a recipe chosen without it.
+    assert set(nested["choices"]) == set(metrics["leave_one_source_out"]["per_source"])
+    check = metrics["drawing_check"]
+    assert set(check["threshold_per_source"]) >= set(check["drawings_flagged_per_source"])
 
 
 def test_flat_boosters_give_scikit_learn_answers(tiny):
@@ -181,34 +208,25 @@ def test_flat_boosters_give_scikit_learn_answers(tiny):
 
     flat_head, flat_drawing = tiny._boosters
     assert isinstance(flat_head, FlatBooster) and isinstance(flat_drawing, FlatBooster)
-    head = tiny.classifier.named_steps["model"]
-    assert flat_head.predict_proba(x)[0] == pytest.approx(head.predict_proba(x)[0, 1], abs=1e-12)
-    assert flat_drawing.predict_proba(x)[0] == pytest.approx(
-        tiny.drawing.predict_proba(x)[0, 1], abs=1e-12)
+    style, drawn = tiny._columns
+    assert flat_head.predict_proba(x[:, style])[0] == pytest.approx(
+        tiny.style.predict_proba(x[:, style])[0, 1], abs=1e-12)
+    assert flat_drawing.predict_proba(x[:, drawn])[0] == pytest.approx(
+        tiny.drawing.predict_proba(x[:, drawn])[0, 1], abs=1e-12)
 
 
-def test_scikit_learn_fallback_answers_as_the_flat_copy(tiny):
-    from animefeat.model import AnimefeatModel, _SklearnBooster
+def test_a_model_whose_heads_cannot_be_walked_is_refused(tiny):
+    from sklearn.linear_model import LogisticRegression
+
+    from animefeat.model import AnimefeatModel
 
     x = tiny.features(cartoon(seed=121))[None, :]
-    fallback = AnimefeatModel(tiny.classifier, tiny.drawing, tiny.reference, tiny.card,
-                              drawing_threshold=tiny.drawing_threshold)
-    # A model that cannot be flattened goes through scikit-learn instead.
-    head = tiny.classifier.named_steps["model"]
-    fallback.__dict__["_boosters"] = (
-        _SklearnBooster(head, tiny.reference), _SklearnBooster(tiny.drawing))
-    fast, slow = tiny.predict_vectors(x)[0], fallback.predict_vectors(x)[0]
-    assert slow.probabilities["anime"] == pytest.approx(fast.probabilities["anime"], abs=1e-12)
-    assert slow.drawing_probability == pytest.approx(fast.drawing_probability, abs=1e-12)
-    # Its reasons are probes: the top feature set to its reference moves the log-odds
-    # by exactly its contribution.
-    top = slow.explanation[0]
-    style = tiny._columns[0]
-    j = [tiny.feature_names[i] for i in style].index(top.feature)
-    probe = x[:, style].copy()
-    probe[0, j] = tiny.reference[j]
-    logit = [np.log(p / (1 - p)) for p in head.predict_proba(np.r_[x[:, style], probe])[:, 1]]
-    assert logit[0] - logit[1] == pytest.approx(top.contribution, abs=1e-9)
+    style, _ = tiny._columns
+    other = LogisticRegression().fit(np.nan_to_num(np.vstack([x[:, style]] * 2)), [0, 1])
+    odd = AnimefeatModel(tiny.extractor, other, tiny.drawing, tiny.card,
+                         drawing_threshold=tiny.drawing_threshold)
+    with pytest.raises(af.ModelError, match="not calibrated gradient boosters"):
+        odd.predict_vectors(x)
 
 
 def test_warm_up_compiles_every_kernel(tiny_model_path):
@@ -249,7 +267,6 @@ def test_heads_read_their_own_families(split_model):
     assert split_model.families == ["lines", "colour", "texture"]  # registry order
     assert split_model.style_families == ["lines"]
     assert split_model.feature_names == af.feature_names(["lines", "colour", "texture"])
-    assert len(split_model.reference) == len(af.feature_names(["lines"]))
     # The explanation speaks of the style head's features only.
     pred = split_model.predict(cartoon(seed=130))
     assert all(c.feature.startswith("lines.") for c in pred.explanation)

@@ -1,22 +1,29 @@
 """Training: source weights, augmentation, source-held-out evaluation and calibration."""
 
+from typing import ClassVar
+
 import cv2
 import numpy as np
 import pytest
-from sklearn.model_selection import PredefinedSplit
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.model_selection import LeaveOneGroupOut
 from synth import cartoon
 
-from animefeat.data import Dataset
+from animefeat.data import Dataset, read_dataset
+from animefeat.exceptions import AnimefeatError
 from animefeat.features import feature_names
 from animefeat.model import calibrated_booster
 from animefeat.training import (
-    AUGMENT_QUALITY,
     MIN_AUGMENT_SIDE,
     FeatureTable,
+    candidate_recipes,
+    check_labels,
     degrade,
     drawing_held_out,
+    held_out_drawing_check,
     leave_one_source_out,
     metrics,
+    nested_leave_one_source_out,
     search_params,
     source_weights,
     trainable,
@@ -63,21 +70,25 @@ def test_degrade_is_reproducible_from_the_seed():
     a = degrade(image, np.random.default_rng(7))
     b = degrade(image, np.random.default_rng(7))
     assert np.array_equal(a, b)
-    assert AUGMENT_QUALITY[0] >= 1
 
 
-def test_calibration_holds_sources_out_with_three_or_more():
-    cal = calibrated_booster(sources=["a", "a", "b", "c", "c"])
-    assert isinstance(cal.cv, PredefinedSplit)
-    assert cal.cv.get_n_splits() == 3
-    assert calibrated_booster(sources=["a", "b"]).cv == 5
+def test_calibration_by_source_takes_its_folds_from_the_groups_at_fit():
+    cal = calibrated_booster(by_source=True)
+    assert isinstance(cal.cv, LeaveOneGroupOut)
     assert calibrated_booster().cv == 5
+    # No fold data in the estimator: a clone fitted on other rows is still valid.
+    X, sources, labels = _shortcut_data()
+    y = (labels == "anime").astype(int)
+    fitted = clone(cal).fit(X, y, groups=sources)
+    assert 0 < fitted.slope_ < 10
+    with pytest.raises(ValueError, match="groups"):
+        clone(cal).fit(X, y)
 
 
 def _table(X, sources, labels):
     n = len(X)
     ds = Dataset(root=".", paths=[f"{i}.png" for i in range(n)], labels=list(labels),
-                 sources=list(sources), groups=list(sources), manifest_sha256="x")
+                 sources=list(sources), manifest_sha256="x")
     return FeatureTable(np.asarray(X, float), np.arange(n), np.zeros(n, bool), ds)
 
 
@@ -120,17 +131,133 @@ def test_leave_one_source_out_scores_each_source_with_a_model_that_never_saw_it(
     assert ((proba[sources == "s4"] >= 0.5) == y[sources == "s4"]).mean() == 0.0
 
 
-def test_search_params_scores_candidates_on_sources_held_out():
-    X, sources, labels = _shortcut_data(seed=1)
+def _clean_style_data(seed=0):
+    """Four balanced sources whose one column tells the styles apart without error."""
+    rng = np.random.default_rng(seed)
+    sources = np.repeat(["s1", "s2", "s3", "s4"], 40)
+    labels = np.tile(np.repeat(["anime", "cartoon"], 20), 4)
+    X = np.where(labels == "anime", 1.0, -1.0)[:, None] + rng.normal(0, 0.1, (160, 1))
+    return X, sources, labels
+
+
+def test_search_params_picks_the_candidate_right_on_sources_held_out():
+    X, sources, labels = _clean_style_data()
     y = (labels == "anime").astype(int)
-    grid = {"max_iter": [20, 40]}
+    # A booster whose leaves need more rows than there are cannot split: it answers
+    # 0.5 everywhere, which is right on half of every balanced source. The other learns
+    # the clean column and is right everywhere.
+    grid = {"min_samples_leaf": [10_000, 5], "max_iter": [20]}
     best, results = search_params(_table(X, sources, labels), y, mask=np.ones(len(y), bool),
                                   grid=grid, progress=False)
-    assert len(results) == 2 and best["max_iter"] in (20, 40)
-    for r in results:
-        assert 0 <= r["worst_source_accuracy"] <= r["mean_source_accuracy"] <= 1
-        assert r["score"] == pytest.approx(
-            (r["mean_source_accuracy"] + r["worst_source_accuracy"]) / 2)
+    scores = {r["params"]["min_samples_leaf"]: r["score"] for r in results}
+    assert scores == {10_000: 0.5, 5: 1.0}
+    assert best["min_samples_leaf"] == 5
+
+
+class Spy(ClassifierMixin, BaseEstimator):
+    """Records the ids (column 0) of the rows it is fitted on and of those it scores."""
+
+    log: ClassVar[list] = []
+
+    def fit(self, X, y, sample_weight=None):
+        self.classes_ = np.unique(y)
+        self.trained_ = set(X[:, 0].astype(int))
+        return self
+
+    def predict_proba(self, X):
+        Spy.log.append((self.trained_, set(X[:, 0].astype(int))))
+        return np.full((len(X), 2), 0.5)
+
+
+def test_drawing_held_out_never_scores_an_image_with_its_source_or_itself_in_training():
+    sources = np.repeat(["s1", "s2", "s3", "photos-a", "photos-b"], 12)
+    labels = np.where(np.char.startswith(sources, "photos"), "photo", "anime")
+    y_drawing = (labels != "photo").astype(int)
+    table = _table(np.arange(60, dtype=float)[:, None], sources, labels)
+    Spy.log = []
+    drawing_held_out(table, y_drawing, groups=np.arange(60), make=lambda _: Spy())
+    assert Spy.log and {i for _, scored in Spy.log for i in scored} == set(range(60))
+    for trained, scored in Spy.log:
+        assert not trained & scored
+        scored_drawing_sources = {sources[i] for i in scored if y_drawing[i]}
+        assert not scored_drawing_sources & {sources[i] for i in trained}
+
+
+def test_held_out_thresholds_are_chosen_without_the_source_they_grade():
+    # Three drawing sources of 100. s3's scores sit below the others': a threshold
+    # chosen on all three (2% of s3 below it) would flag 2% of s3 by construction; chosen
+    # without s3, at the 2% point of s1 and s2 (0.5101), it flags every s3 drawing under
+    # it: 0.3 + k * 0.44 / 99 < 0.5101 for k = 0..47, 48 of 100.
+    s12 = np.linspace(0.5, 1.0, 100)
+    s3 = np.linspace(0.3, 0.74, 100)
+    proba = np.r_[s12, s12, s3, [0.1, 0.2]]
+    sources = np.repeat(["s1", "s2", "s3", "photos"], [100, 100, 100, 2])
+    y_drawing = (sources != "photos").astype(int)
+    report = held_out_drawing_check(y_drawing, proba, sources)
+    assert report["threshold_per_source"]["s3"] == pytest.approx(s12[2])
+    assert report["drawings_flagged_per_source"]["s3"] == pytest.approx(0.48)
+    # s1 is graded at the threshold of s2 and s3, which s3's low scores set.
+    assert report["threshold_per_source"]["s1"] == pytest.approx(s3[2])
+    assert report["photos_flagged"] == 1.0
+
+
+def test_nested_selection_never_lets_the_scored_source_shape_a_choice():
+    # "edges" holds a shortcut, right in s1-s3 and inverted in s4; "lines" the style,
+    # right on 80% of every source. Chosen without s4, the shortcut wins (perfect on
+    # s1-s3) and s4 is scored by it: 0% right. A selection that saw s4 would have chosen
+    # the style (the shortcut's worst source is 0%) and flattered s4 with 80%.
+    X, sources, labels = _shortcut_data(seed=4)
+    y = (labels == "anime").astype(int)
+    style = np.where(y == 1, 1.0, -1.0) * np.where(np.arange(len(y)) % 5 == 0, -1, 1)
+    n_edges, n_lines = len(feature_names(["edges"])), len(feature_names(["lines"]))
+    wide = np.c_[np.repeat(X[:, [1]], n_edges, axis=1), np.repeat(style[:, None], n_lines,
+                                                                   axis=1)]
+    table = _table(wide, sources, labels)
+    candidates = candidate_recipes(families=[["lines"], ["edges"]], grid={"max_iter": [20]},
+                                   augment=[True])
+    proba, choices = nested_leave_one_source_out(table, y, candidates=candidates,
+                                                 of=["edges", "lines"], inner_folds=None,
+                                                 progress=False)
+    assert choices["s4"]["families"] == ["edges"] and choices["s4"]["inner_score"] == 1.0
+    assert ((proba[sources == "s4"] >= 0.5) == y[sources == "s4"]).mean() == 0.0
+    assert all(choices[s]["families"] == ["lines"] for s in ("s1", "s2", "s3"))
+
+
+def test_nested_selection_picks_by_inner_sources_and_reports_the_choice():
+    X, sources, labels = _clean_style_data(seed=2)
+    noise = np.random.default_rng(5).normal(size=(len(X), 1))
+    y = (labels == "anime").astype(int)
+    names = feature_names(["lines", "edges"])
+    # "lines" columns hold the clean style, "edges" columns pure noise.
+    n_lines = len(feature_names(["lines"]))
+    wide = np.c_[np.repeat(noise, len(names) - n_lines, axis=1), np.repeat(X, n_lines, axis=1)]
+    table = _table(wide, sources, labels)
+    candidates = candidate_recipes(families=[["edges"], ["lines"]], grid={"max_iter": [20]},
+                                   augment=[True])
+    proba, choices = nested_leave_one_source_out(table, y, candidates=candidates,
+                                                 of=["edges", "lines"], inner_folds=3,
+                                                 progress=False)
+    assert set(choices) == {"s1", "s2", "s3", "s4"}
+    assert all(c["families"] == ["lines"] and c["inner_score"] == 1.0
+               for c in choices.values())
+    assert ((proba >= 0.5) == y).all()
+
+
+def test_unknown_labels_are_refused_by_name():
+    with pytest.raises(AnimefeatError, match="manga"):
+        check_labels(["anime", "cartoon", "photo", "manga"])
+    check_labels(["anime", "cartoon", "photo"])
+
+
+def test_a_folder_of_unknown_label_is_refused_or_dropped_as_asked(tmp_path):
+    from synth import cartoon, encode
+
+    for label in ("anime", "manga"):
+        (tmp_path / label).mkdir()
+        (tmp_path / label / "a.png").write_bytes(encode(cartoon(seed=1)))
+    with pytest.raises(AnimefeatError, match=r"unknown labels \['manga'\]"):
+        read_dataset(tmp_path)
+    assert read_dataset(tmp_path, unknown_labels="drop").labels == ["anime"]
 
 
 def test_metrics_count_confident_mistakes_and_recall_per_class():
@@ -169,19 +296,3 @@ def test_trainable_blanks_columns_measured_in_one_source_only():
     # is blanked.
     assert np.array_equal(trainable(X), X, equal_nan=True)
     assert np.array_equal(trainable(X, ["a"] * 4), X, equal_nan=True)
-
-
-def test_drawing_held_out_scores_every_image_without_its_source():
-    rng = np.random.default_rng(3)
-    sources = np.repeat(["s1", "s2", "s3", "photos"], 30)
-    labels = np.where(sources == "photos", "photo", "anime")
-    y_drawing = (labels != "photo").astype(int)
-    # Column 0 tells photos from drawings; column 1 is a shortcut for s3 alone, so
-    # s3's drawings are right only if s3 was never seen (its shortcut value unseen).
-    X = np.column_stack([np.where(y_drawing == 1, 1.0, -1.0) + rng.normal(0, 0.2, 120),
-                         np.where(sources == "s3", 5.0, 0.0)])
-    proba, protocol = drawing_held_out(_table(X, sources, labels), y_drawing,
-                                       groups=np.arange(120), seed=0)
-    assert np.isfinite(proba).all()
-    assert "left out" in protocol
-    assert ((proba >= 0.5) == y_drawing).mean() > 0.95
