@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+from synth import blank, stripes
+
+from animefeat.features.local import DESCRIPTOR_SIZE, dense_sift
+
+
+def noise(size=256, seed=0):
+    """Texture everywhere: no flat patch, no background, nothing trimmed."""
+    return np.random.default_rng(seed).integers(0, 256, (size, size, 3), dtype=np.uint8)
+
+
+def test_patches_sit_on_the_grid_for_each_size():
+    # Centres every 8 px from half a patch in, for each patch size.
+    image = noise()
+    patches = dense_sift(image, step=8, sizes=(16, 32), side=256)
+    per_size = {16: len(range(8, 256 - 8 + 1, 8)) ** 2, 32: len(range(16, 256 - 16 + 1, 8)) ** 2}
+    assert len(patches) == sum(per_size.values())
+    assert patches.descriptors.shape == (len(patches), DESCRIPTOR_SIZE)
+    assert {16.0: per_size[16], 32.0: per_size[32]} == {
+        s: int((patches.sizes == s).sum()) for s in (16.0, 32.0)}
+    assert patches.positions[0].tolist() == [8.0, 8.0] and patches.shape == (256, 256)
+
+
+def test_a_flat_image_has_no_patches():
+    patches = dense_sift(blank(200, 200), side=256)
+    assert len(patches) == 0 and patches.descriptors.shape == (0, DESCRIPTOR_SIZE)
+
+
+def test_a_flat_square_in_a_picture_gives_no_patches():
+    # A flat grey square at 96..160 in a textured picture: no 16-px patch that lies
+    # inside it (centres 104..152) is kept; every other grid patch is.
+    image = noise()
+    image[96:160, 96:160] = 128
+    centres = dense_sift(image, sizes=(16,), side=256).positions
+    inside = np.all((centres >= 104) & (centres <= 152), axis=1)
+    assert not inside.any()
+    grid = len(range(8, 256 - 8 + 1, 8)) ** 2
+    assert len(centres) == grid - len(range(104, 153, 8)) ** 2
+
+
+def test_descriptors_tell_vertical_from_horizontal_strokes():
+    vertical = stripes(width=3, spacing=12, size=256)
+    horizontal = np.ascontiguousarray(vertical.transpose(1, 0, 2))
+    a = dense_sift(vertical, sizes=(16,), side=256).descriptors.mean(axis=0)
+    b = dense_sift(horizontal, sizes=(16,), side=256).descriptors.mean(axis=0)
+    # The same histograms, with orientations turned by 90 degrees: far apart as vectors.
+    assert np.linalg.norm(a - b) > 0.5 * np.linalg.norm(a)
+
+
+@pytest.mark.parametrize("step", [4, 16])
+def test_a_finer_grid_gives_more_patches(step):
+    n = len(dense_sift(noise(), step=step, sizes=(16,), side=256))
+    assert n == len(range(8, 256 - 8 + 1, step)) ** 2
