@@ -140,7 +140,19 @@ class FisherVectorEncoder(TransformerMixin, BaseEstimator):
         descriptors = np.asarray(descriptors, dtype=np.float64)
         if not len(descriptors):
             return np.zeros(self.n_features_out_)
-        return self.patch_terms(descriptors).mean(axis=0)
+        # The mean of patch_terms from the posteriors' sufficient statistics: a few
+        # matrix products instead of a (patches x Gaussians x dimensions) array.
+        x = self._reduce(descriptors)
+        gmm, n = self.gmm_, len(x)
+        gamma = gmm.predict_proba(x)
+        s0 = gamma.sum(axis=0)[:, None]  # (K, 1)
+        s1 = gamma.T @ x  # (K, d)
+        s2 = gamma.T @ (x * x)
+        mu, var = gmm.means_, gmm.covariances_
+        g_mean = (s1 - mu * s0) / (np.sqrt(var) * n * np.sqrt(gmm.weights_)[:, None])
+        g_var = ((s2 - 2 * mu * s1 + mu * mu * s0) / var - s0) / (
+            n * np.sqrt(2 * gmm.weights_)[:, None])
+        return np.concatenate([g_mean.ravel(), g_var.ravel()])
 
     def transform(self, X):
         """The improved Fisher vector of each image.

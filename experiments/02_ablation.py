@@ -28,7 +28,7 @@ from _common import (
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from animefeat.features import FAMILIES, feature_names
-from animefeat.training import leave_one_source_out, metrics
+from animefeat.training import DETECTOR_FAMILIES, leave_one_source_out, metrics
 
 
 def held_out(data, table, make, seed):
@@ -55,6 +55,7 @@ def main():
     print("shipped", rows["shipped"]["mean"], flush=True)
     for family in FAMILIES:
         row = {"n_features": int((family_of == family).sum()), "in_shipped": family in shipped,
+               "contaminated": family in DETECTOR_FAMILIES,
                "alone": held_out(data, data.full.select_families([family]), make, seed)}
         others = [f for f in shipped if f != family]
         if family in shipped and others:
