@@ -212,6 +212,23 @@ def table():
                          f"{pct(r.get('drawings_flagged'))} | "
                          f"{pct(max(r['drawings_flagged_per_source'].values()))} |")
         lines.append("")
+    ld = load("11_local_descriptors")
+    if ld:
+        lo = ld["leave_one_source_out"]
+        st = ld["settings"]
+        lines += ["### 11 dense grey SIFT, Fisher vector "
+                  "(`python experiments/11_local_descriptors.py`)",
+                  "", f"Patches of {st['sizes']} px every {st['step']} px at {st['side']} px, PCA "
+                  f"{st['pca']}, {st['components']} Gaussians, logistic regression C = {st['C']}; "
+                  "encoder and classifier fitted on the other sources in every fold. "
+                  f"Mean over sources left out {pct(lo['mean_source_accuracy'])}, worst "
+                  f"{pct(lo['worst_source_accuracy'])}.", "",
+                  "| source left out | images | accuracy | recall anime | recall cartoon |",
+                  "|---|---|---|---|---|"]
+        for src, m in lo["per_source"].items():
+            lines.append(f"| {src} | {m['n']} | {pct(m['accuracy'])} | {pct(m['recall_1'])} | "
+                         f"{pct(m['recall_0'])} |")
+        lines.append("")
     lc = load("04_learning_curve")
     if lc:
         for model, points in lc["curves"].items():

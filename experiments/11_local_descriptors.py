@@ -1,0 +1,107 @@
+"""11: dense grey SIFT encoded as a Fisher vector, on sources it has never seen (issue #25).
+
+For every drawing source left out: the PCA and the Gaussian mixture
+(:class:`animefeat.encode.FisherVectorEncoder`) are fitted on descriptors sampled from
+the *other* sources only (every (source, label) cell weighs alike), every image is
+encoded, and a logistic regression trained on the other sources (same weights) scores
+the source left out. Nothing of the left-out source shapes the codebook, the PCA or the
+classifier. No degraded copies yet, one codebook size, one C: a first reading of the
+representation, not a tuned model.
+
+Descriptors (:func:`animefeat.features.local.dense_sift` at the working side) are cached in
+``results/cache`` as uint8 (OpenCV's SIFT values are whole numbers in 0..255).
+
+    python experiments/11_local_descriptors.py [--components 64] [--pca 64] [--C 1.0]
+"""
+
+import hashlib
+import json
+import time
+
+import numpy as np
+from _common import RESULTS, parser, write_json
+from joblib import Parallel, delayed
+from sklearn.linear_model import LogisticRegression
+from tqdm.auto import tqdm
+
+from animefeat.data import read_dataset
+from animefeat.encode import FisherVectorEncoder
+from animefeat.features.local import dense_sift
+from animefeat.preprocess import load_for_features
+from animefeat.training import metrics, source_weights
+
+SIDE = 256
+
+
+def _one(path, step, sizes):
+    rgb = load_for_features(str(path), side=SIDE)
+    patches = dense_sift(rgb, step=step, sizes=sizes, side=SIDE)
+    return patches.descriptors.astype(np.uint8)
+
+
+def descriptors(dataset, *, step, sizes, jobs):
+    """Every image's descriptors (uint8), computed once and cached."""
+    key = hashlib.sha256(json.dumps({"data": dataset.manifest_sha256, "step": step,
+                                     "sizes": list(sizes), "side": SIDE, "v": 1},
+                                    sort_keys=True).encode()).hexdigest()[:16]
+    cached = RESULTS / "cache" / f"sift-{key}.npz"
+    if cached.is_file():
+        with np.load(cached) as z:
+            flat, counts = z["flat"], z["counts"]
+    else:
+        rows = Parallel(n_jobs=jobs, return_as="generator")(
+            delayed(_one)(p, step, sizes) for p in dataset.paths)
+        sets = list(tqdm(rows, total=len(dataset), desc="sift"))
+        counts = np.array([len(s) for s in sets])
+        flat = np.vstack(sets)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(cached, flat=flat, counts=counts)
+    return np.split(flat, np.cumsum(counts)[:-1])
+
+
+def main():
+    p = parser(__doc__)
+    p.add_argument("--components", type=int, default=64)
+    p.add_argument("--pca", type=int, default=64)
+    p.add_argument("--C", type=float, default=1.0)
+    p.add_argument("--step", type=int, default=8)
+    p.add_argument("--sizes", type=int, nargs="+", default=[16, 32])
+    p.add_argument("--max-descriptors", type=int, default=100_000)
+    args = p.parse_args()
+    started = time.time()
+    dataset = read_dataset(args.data)
+    labels = np.asarray(dataset.labels)
+    sources = np.asarray(dataset.sources)
+    drawn = np.flatnonzero(np.isin(labels, ["anime", "cartoon"]))
+    sets = descriptors(dataset, step=args.step, sizes=args.sizes, jobs=args.jobs)
+    y = (labels == "anime").astype(int)
+    proba = np.full(len(labels), np.nan)
+    for source in tqdm(np.unique(sources[drawn]), desc="sources left out"):
+        train = drawn[sources[drawn] != source]
+        test = drawn[sources[drawn] == source]
+        weight = source_weights(sources[train], labels[train])
+        encoder = FisherVectorEncoder(args.components, pca_components=args.pca,
+                                      max_descriptors=args.max_descriptors,
+                                      random_state=args.seed)
+        encoder.fit([sets[i] for i in train], sample_weight=weight)
+        X_train = encoder.transform([sets[i] for i in train])
+        X_test = encoder.transform([sets[i] for i in test])
+        classifier = LogisticRegression(C=args.C, max_iter=2000)
+        classifier.fit(X_train, y[train], sample_weight=weight)
+        proba[test] = classifier.predict_proba(X_test)[:, 1]
+        print(f"{source}: {((proba[test] >= 0.5) == y[test]).mean():.3f}", flush=True)
+    report = metrics(y[drawn], proba[drawn], sources[drawn])
+    write_json(args.out, "11_local_descriptors", {
+        "protocol": "leave-one-source-out over the drawing sources; PCA, mixture and "
+                    "logistic regression fitted on the other sources only, each (source, "
+                    "label) cell weighing alike; no degraded copies",
+        "settings": {"components": args.components, "pca": args.pca, "C": args.C,
+                     "step": args.step, "sizes": args.sizes, "side": SIDE,
+                     "max_descriptors": args.max_descriptors},
+        "patches_per_image": {"median": float(np.median([len(s) for s in sets])),
+                              "min": int(min(len(s) for s in sets))},
+        "leave_one_source_out": report}, started)
+
+
+if __name__ == "__main__":
+    main()
