@@ -72,9 +72,13 @@ def _parser():
     p.add_argument("--drawing-families", nargs="+",
                    help="feature families of the drawing-vs-photo check (default: all but "
                         "face, whose detector was trained on evaluation sources)")
+    p.add_argument("--recipes", action="store_true",
+                   help="choose the style head's families, booster and degraded copies among "
+                        "the shipped candidates (animefeat.training.RECIPE_CANDIDATES) on "
+                        "sources held out, instead of --families and the booster grid")
     p.add_argument("--nested", action="store_true",
-                   help="also evaluate by nested selection (every choice made without the "
-                        "source scored; slow) and put it on the card")
+                   help="also evaluate that choice by nested leave-one-source-out (every "
+                        "choice made without the source scored; slow) and put it on the card")
     p.add_argument("--drop-unknown-labels", action="store_true",
                    help="leave out images whose label is not anime, cartoon or photo "
                         "(default: refuse them)")
@@ -294,7 +298,7 @@ def _extract(args):
 
 def _train(args):
     from .data import read_dataset
-    from .training import DRAWING_FAMILIES, NESTED_CANDIDATES, train
+    from .training import DRAWING_FAMILIES, RECIPE_CANDIDATES, train
 
     data = read_dataset(args.data,
                         unknown_labels="drop" if args.drop_unknown_labels else "error")
@@ -303,7 +307,8 @@ def _train(args):
                   augment=not args.no_augment, evaluate=not args.no_evaluate,
                   n_jobs=args.jobs, cache_dir=args.cache, side=args.side,
                   drawing_families=args.drawing_families or DRAWING_FAMILIES,
-                  nested=NESTED_CANDIDATES if args.nested else None)
+                  candidates=RECIPE_CANDIDATES if args.recipes else None,
+                  nested=args.nested)
     path = model.save(args.out)
     summary = {"model": str(path), "metrics": model.card["metrics"]}
     print(json.dumps(summary, indent=2))

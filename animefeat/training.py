@@ -56,14 +56,14 @@ __all__ = [
     "feature_table",
     "leave_one_source_out",
     "near_duplicate_groups",
-    "search_params",
+    "select_recipe",
     "source_weights",
     "train",
 ]
 
-#: The documented hyperparameter search: every combination, scored on sources held out
-#: (:func:`search_params`). Small trees and large leaves: a source-specific quirk needs
-#: a deep, narrow branch to be learnt.
+#: The booster grid searched when no other candidates are given: every combination,
+#: scored on sources held out (:func:`select_recipe`). Small trees and large leaves: a
+#: source-specific quirk needs a deep, narrow branch to be learnt.
 PARAM_GRID = {
     "learning_rate": [0.05, 0.1],
     "max_iter": [150, 300],
@@ -473,14 +473,17 @@ def candidate_recipes(*, families, grid=None, augment=(True,)):
 
     grid = PARAM_GRID if grid is None else grid
     keys = sorted(grid)
-    return [{"families": list(f), "params": {**DEFAULT_PARAMS, **dict(zip(keys, values))},
+    return [{"families": None if f is None else list(f),
+             "params": {**DEFAULT_PARAMS, **dict(zip(keys, values))},
              "augment": bool(a)}
             for f in families for values in itertools.product(*(grid[k] for k in keys))
             for a in augment]
 
 
 def _recipe_table(table, recipe, of):
-    out = table.select_families(recipe["families"], of=of)
+    # No families: every column the table holds.
+    out = table if recipe["families"] is None else table.select_families(recipe["families"],
+                                                                          of=of)
     return out if recipe["augment"] else out.without_augmented()
 
 
@@ -488,17 +491,77 @@ def _selection_score(report):
     return (report["mean_source_accuracy"] + report["worst_source_accuracy"]) / 2
 
 
+def select_recipe(table, y, *, candidates, of=None, mask=None, seed=0, inner_folds=4,
+                  progress=True):
+    """The candidate recipe that does best on sources held out, among ``mask``'s sources.
+
+    The sources are split into ``inner_folds`` groups of whole sources (a seeded
+    shuffle), each group held out in turn; a recipe's score is (mean + worst) / 2 of its
+    accuracy per source, with uncalibrated boosters (calibration moves no label).
+
+    Parameters
+    ----------
+    table : FeatureTable
+        Holds the columns of ``of`` (every family by default) and the degraded copies.
+    y : ndarray of shape (n_images,), int
+    candidates : list of dict
+        Recipes, as :func:`candidate_recipes` makes them.
+    of : sequence of str, optional
+        Families whose columns ``table`` holds.
+    mask : ndarray of shape (n_images,), bool, optional
+        The images to choose on; every image by default.
+    seed : int
+    inner_folds : int or None
+        Groups of sources; None holds out each source alone.
+    progress : bool
+
+    Returns
+    -------
+    best : dict
+        The winning recipe (the first of equals), with its ``score``.
+    scored : list of dict
+        Every candidate with its ``score``, ``mean_source_accuracy`` and
+        ``worst_source_accuracy``.
+    """
+    n = len(table.dataset)
+    mask = np.ones(n, bool) if mask is None else np.asarray(mask)
+    sources = np.asarray(table.dataset.sources)
+    order = np.random.default_rng([seed, len(np.unique(sources[mask]))]).permutation(
+        np.unique(sources[mask]))
+    k = len(order) if inner_folds is None else min(inner_folds, len(order))
+    group_of = {s: i % k for i, s in enumerate(order)}
+    fold = np.array([group_of.get(s, -1) for s in sources])
+    scored = []
+    for recipe in tqdm(candidates, desc="recipes", disable=not progress, leave=False):
+        t = _recipe_table(table, recipe, of)
+        p = np.full(n, np.nan)
+        for g in range(k):
+            test = np.flatnonzero(mask & (fold == g))
+            train = np.flatnonzero(mask & (fold != g))
+            if len(np.unique(y[train])) < 2:
+                continue
+            p[test] = _fit_predict(
+                lambda _, r=recipe: HistGradientBoostingClassifier(random_state=seed,
+                                                                   **r["params"]),
+                t, y, train, test)
+        report = metrics(y[mask], p[mask], sources[mask])
+        scored.append({**recipe, "score": _selection_score(report),
+                       "mean_source_accuracy": report["mean_source_accuracy"],
+                       "worst_source_accuracy": report["worst_source_accuracy"]})
+    best = max(scored, key=lambda r: r["score"])  # first wins ties
+    return best, scored
+
+
 def nested_leave_one_source_out(table, y, *, candidates, of=None, mask=None, seed=0,
                                 inner_folds=4, progress=True):
     """Leave-one-source-out where every choice is made without the source scored.
 
-    For each source left out, every candidate recipe is scored on the *remaining*
-    sources alone: they are split into ``inner_folds`` groups of whole sources, each
-    group held out in turn, and a recipe's score is (mean + worst) / 2 of the accuracy
-    per inner source (uncalibrated boosters: calibration moves no label). The best
-    recipe is then fitted, calibrated, on all remaining sources and scores the source
-    left out. Nothing about the left-out source shapes the model that scores it: not
-    the families, the hyperparameters, the augmentation nor the calibration.
+    For each source left out, :func:`select_recipe` chooses among the candidate recipes
+    on the *remaining* sources alone; the chosen recipe is then fitted, calibrated, on
+    all of them and scores the source left out. Nothing about the left-out source
+    shapes the model that scores it: not the families, the hyperparameters, the
+    augmentation nor the calibration. This scores the procedure
+    :func:`train` follows with ``candidates``.
 
     Parameters
     ----------
@@ -512,8 +575,8 @@ def nested_leave_one_source_out(table, y, *, candidates, of=None, mask=None, see
     mask : ndarray of shape (n_images,), bool, optional
     seed : int
     inner_folds : int or None
-        Groups of whole sources held out in turn inside each fold; None holds out each
-        remaining source alone (slower by the number of sources over ``inner_folds``).
+        Groups of whole sources held out in turn inside each fold
+        (:func:`select_recipe`).
     progress : bool
 
     Returns
@@ -529,39 +592,17 @@ def nested_leave_one_source_out(table, y, *, candidates, of=None, mask=None, see
     proba, choices = np.full(n, np.nan), {}
     outer = [s for s in np.unique(sources[mask])
              if len(np.unique(y[mask & (sources != s)])) == 2]
-    bar = tqdm(total=len(outer) * len(candidates), desc="nested", disable=not progress)
-    for source in outer:
+    for source in tqdm(outer, desc="nested", disable=not progress):
         inner = mask & (sources != source)
-        inner_sources = np.unique(sources[inner])
-        # Whole sources to groups, the same for every candidate (seeded shuffle).
-        order = np.random.default_rng([seed, len(inner_sources)]).permutation(inner_sources)
-        k = len(order) if inner_folds is None else min(inner_folds, len(order))
-        group_of = {s: i % k for i, s in enumerate(order)}
-        fold = np.array([group_of.get(s, -1) for s in sources])
-        scored = []
-        for recipe in candidates:
-            t = _recipe_table(table, recipe, of)
-            p = np.full(n, np.nan)
-            for g in range(k):
-                test = np.flatnonzero(inner & (fold == g))
-                train = np.flatnonzero(inner & (fold != g))
-                if len(np.unique(y[train])) < 2:
-                    continue
-                p[test] = _fit_predict(
-                    lambda _, r=recipe: HistGradientBoostingClassifier(random_state=seed,
-                                                                       **r["params"]),
-                    t, y, train, test)
-            scored.append(_selection_score(metrics(y[inner], p[inner], sources[inner])))
-            bar.update()
-        best = int(np.argmax(scored))  # first wins ties
-        recipe = candidates[best]
+        best, _ = select_recipe(table, y, candidates=candidates, of=of, mask=inner,
+                                seed=seed, inner_folds=inner_folds, progress=False)
+        recipe = {k: best[k] for k in ("families", "params", "augment")}
         test = np.flatnonzero(mask & (sources == source))
         proba[test] = _fit_predict(_default_make(recipe["params"], seed),
                                    _recipe_table(table, recipe, of), y,
                                    np.flatnonzero(inner), test)
-        choices[str(source)] = {**recipe, "inner_score": float(scored[best]),
+        choices[str(source)] = {**recipe, "inner_score": float(best["score"]),
                                 "candidates": len(candidates)}
-    bar.close()
     return proba, choices
 
 
@@ -650,47 +691,12 @@ def expected_calibration_error(y, proba, *, n_bins=10):
     return float(ece)
 
 
-def search_params(table, y, *, mask, seed=0, grid=None, progress=True):
-    """Grid search of the booster, scored on sources held out (never a test set).
-
-    Each candidate is scored by leave-one-source-out accuracy: the mean over sources,
-    plus the worst source, halved; a booster that is right on the sources it knows and
-    wrong on the next one loses. Uncalibrated boosters: the calibration moves no label.
-
-    Returns
-    -------
-    best : dict
-        The winning parameters.
-    results : list of dict
-        Every candidate with its score.
-    """
-    import itertools
-
-    grid = grid or PARAM_GRID
-    keys = sorted(grid)
-    sources = np.asarray(table.dataset.sources)
-    results = []
-    candidates = list(itertools.product(*(grid[k] for k in keys)))
-    for values in tqdm(candidates, desc="search", disable=not progress):
-        params = {**DEFAULT_PARAMS, **dict(zip(keys, values))}
-        proba = leave_one_source_out(
-            table, y, mask=mask, seed=seed,
-            make=lambda _, p=params: HistGradientBoostingClassifier(random_state=seed, **p))
-        report = metrics(y[mask], proba[mask], sources[mask])
-        score = (report["mean_source_accuracy"] + report["worst_source_accuracy"]) / 2
-        results.append({"params": params, "score": score,
-                        "mean_source_accuracy": report["mean_source_accuracy"],
-                        "worst_source_accuracy": report["worst_source_accuracy"]})
-    best = max(results, key=lambda r: r["score"])  # first wins ties
-    return best["params"], results
-
-
 def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, search=True,
           augment=True, n_jobs=None, cache_dir=None, evaluate=True, progress=True,
-          side=WORK_SIDE, drawing_families=DRAWING_FAMILIES, nested=None):
+          side=WORK_SIDE, drawing_families=DRAWING_FAMILIES, candidates=None, nested=False):
     """Train a model from a labelled folder, with its card and its held-out metrics.
 
-    Every fit weighs each (source, label) cell alike (:func:`source_weights`), trains
+    Every fit weighs each (source, label) cell alike (:func:`source_weights`), may train
     on degraded copies of every image (:func:`degrade`), and calibrates on
     leave-one-source-out scores where there are three sources or more.
 
@@ -704,18 +710,20 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
     name, version : str
         Recorded on the card and in every prediction.
     families : sequence of str, optional
-        Feature families of the anime-vs-cartoon head; all by default.
+        Feature families of the anime-vs-cartoon head; all by default. Ignored with
+        ``candidates``.
     seed : int
         One seed for augmentation, splits and boosting: same seed, same model.
     search : bool
-        Run the grid search (:data:`PARAM_GRID`, scored on sources held out); else use
-        :data:`DEFAULT_PARAMS`.
+        Choose the recipe on sources held out (:func:`select_recipe`): among
+        ``candidates``, or else the booster grid :data:`PARAM_GRID` with ``families``
+        and ``augment`` as given; without, :data:`DEFAULT_PARAMS`.
     augment : bool
-        Train on degraded copies of the images as well.
+        Train on degraded copies of the images as well. Ignored with ``candidates``.
     n_jobs : int, optional
         Parallel feature extraction.
     cache_dir : str or Path, optional
-        Feature cache.
+        Feature and held-out score cache.
     evaluate : bool
         Compute leave-one-source-out and CV metrics for the card.
     progress : bool
@@ -726,11 +734,12 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
         Feature families of the drawing check; by default every family whose
         measurement learnt nothing from the evaluation sources (:data:`DRAWING_FAMILIES`),
         None for all.
-    nested : dict, optional
-        Also evaluate by nested selection (:func:`nested_leave_one_source_out`): the
-        candidates to choose among in every fold, as ``{"families": [...],
-        "grid": {...}, "augment": [True, False]}``. Its headline goes on the card
-        beside the fast one.
+    candidates : dict, optional
+        Recipes to choose among, as :func:`candidate_recipes` arguments
+        (:data:`RECIPE_CANDIDATES` for the shipped model).
+    nested : bool
+        Also evaluate the choice itself by nested leave-one-source-out
+        (:func:`nested_leave_one_source_out`, slow): the card's honest headline.
 
     Returns
     -------
@@ -745,39 +754,50 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
     photos = labels == "photo"
     if not photos.any():
         raise AnimefeatError("training needs images labelled 'photo' for the drawing check")
-    computed = union_families(families, drawing_families,
-                              *(nested or {}).get("families", []))
-    full = feature_table(dataset, families=computed, augment=augment, seed=seed,
-                         n_jobs=n_jobs, cache_dir=cache_dir, progress=progress, side=side)
-    table = full.select_families(families, of=computed)
-    drawing_table = full.select_families(drawing_families, of=computed)
-    y_anime = (labels == "anime").astype(int)
-    y_drawing = drawings.astype(int)
     sources = np.asarray(dataset.sources)
     several = len(np.unique(sources[drawings])) >= MIN_SOURCES_HELD_OUT
+    if candidates is None:
+        candidates = {"families": [families], "grid": PARAM_GRID, "augment": [augment]}
+    searching = search and several
+    computed = union_families(drawing_families, *(candidates["families"] if searching
+                                                  else [families]))
+    full = feature_table(dataset, families=computed, augment=augment or searching, seed=seed,
+                         n_jobs=n_jobs, cache_dir=cache_dir, progress=progress, side=side)
+    y_anime = (labels == "anime").astype(int)
+    y_drawing = drawings.astype(int)
 
-    params, search_results = dict(DEFAULT_PARAMS), []
-    if search and several:
-        params, search_results = search_params(table, y_anime, mask=drawings, seed=seed,
-                                               progress=progress)
+    recipe = {"families": families, "params": dict(DEFAULT_PARAMS), "augment": augment}
+    scored = []
+    if searching:
+        best, scored = select_recipe(full, y_anime, candidates=candidate_recipes(**candidates),
+                                     of=computed, mask=drawings, seed=seed, progress=progress)
+        recipe = {k: best[k] for k in ("families", "params", "augment")}
+    families, params = recipe["families"], recipe["params"]
+    table = full.select_families(families, of=computed)
+    table = table if recipe["augment"] else table.without_augmented()
+    drawing_table = full.select_families(drawing_families, of=computed)
 
     report, threshold = {}, 0.5
     if evaluate:
         report, held_out = evaluate_recipe(
             full, of=computed, families=families, drawing_families=drawing_families,
-            params=params, seed=seed, nested=nested, searched=search and several,
+            params=params, augment=recipe["augment"], seed=seed,
+            nested=candidates if nested and searching else None, searched=searching,
             cache_dir=cache_dir, progress=progress)
         threshold = drawing_threshold(y_drawing, held_out["p_drawing"], sources=sources)
         report["drawing_check"]["shipped_threshold"] = threshold
 
     rows = np.isin(table.origin, np.flatnonzero(drawings))
     origin = table.origin[rows]
-    extractor = FeatureExtractor(families=computed, side=side).fit()
+    extractor = FeatureExtractor(families=union_families(families, drawing_families),
+                                 side=side).fit()
     style = _fit(calibrated_booster(params, seed=seed, by_source=_by_source(sources[origin])),
                  trainable(table.X[rows], sources[origin]), y_anime[origin], sources[origin])
     drawing = drawing_check(seed=seed).fit(
-        trainable(drawing_table.X, sources[table.origin]), y_drawing[table.origin],
-        sample_weight=source_weights(sources[table.origin], labels[table.origin]))
+        trainable(drawing_table.X, sources[drawing_table.origin]),
+        y_drawing[drawing_table.origin],
+        sample_weight=source_weights(sources[drawing_table.origin],
+                                     labels[drawing_table.origin]))
 
     counts = {}
     for s, label in zip(dataset.sources, dataset.labels):
@@ -792,14 +812,15 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
     card["hyperparameters"]["drawing_check"] = dict(DRAWING_PARAMS)
     card["hyperparameters"]["weights"] = "each (source, label) cell weighs the same"
     card["hyperparameters"]["augmentation"] = {
-        "copies_per_image": int(augment),
+        "copies_per_image": int(recipe["augment"]),
         "long_side": f"log-uniform from {MIN_AUGMENT_SIDE} px to the decoded image's",
         "jpeg_quality": list(AUGMENT_QUALITY), "min_side": MIN_AUGMENT_SIDE,
         "border": "half of the copies, 2-15% per side, white or a random flat colour"}
-    card["search"] = {"grid": PARAM_GRID if search and several else None,
-                      "score": "leave-one-source-out accuracy: (mean over sources + worst "
-                               "source) / 2, uncalibrated boosters",
-                      "results": search_results}
+    card["search"] = {"candidates": candidates if searching else None,
+                      "score": "accuracy on sources held out in four groups of whole "
+                               "sources: (mean over sources + worst source) / 2, "
+                               "uncalibrated boosters",
+                      "results": scored}
     return AnimefeatModel(extractor, style, drawing, card, drawing_threshold=threshold)
 
 
@@ -807,15 +828,15 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
 EVALUATION_VERSION = 2
 
 
-def evaluate_recipe(full, *, of=None, families, drawing_families, params, seed=0,
-                    nested=None, searched=True, groups=None, cache_dir=None,
+def evaluate_recipe(full, *, of=None, families, drawing_families, params, augment=True,
+                    seed=0, nested=None, searched=True, groups=None, cache_dir=None,
                     progress=True):
     """The held-out report of one training recipe: what the card and experiments/01 show.
 
     1. Leave-one-source-out of the style head with the recipe as given (the *fast*
        number: when the recipe was itself chosen on these folds, it flatters).
-    2. With ``nested``, :func:`nested_leave_one_source_out`: every choice made on the
-       training sources of its fold (the honest number).
+    2. With ``nested``, :func:`nested_leave_one_source_out`: the choice among those
+       candidates made on the training sources of each fold (the honest number).
     3. The drawing check held out (:func:`drawing_held_out`), each source measured at
        a threshold chosen without it (:func:`held_out_drawing_check`).
     4. Pooled grouped 5-fold CV of the style head.
@@ -830,16 +851,18 @@ def evaluate_recipe(full, *, of=None, families, drawing_families, params, seed=0
         The two heads' families.
     params : dict
         Booster parameters of the style head.
+    augment : bool
+        Whether the style head trains on the degraded copies.
     seed : int
     nested : dict, optional
         Candidates of the nested selection (:func:`candidate_recipes` arguments).
     searched : bool
-        Whether ``params`` came from a search on the same folds (said in the report).
+        Whether the recipe came from a selection on the same folds (said in the report).
     groups : ndarray, optional
         Near-duplicate groups for the CV; computed when not given.
     cache_dir : str or Path, optional
-        Held-out scores are kept there, keyed by the table, the recipe and
-        :data:`EVALUATION_VERSION`: a rerun with the same recipe computes nothing again.
+        Each part's held-out scores are kept there, keyed by the table, what that part
+        depends on and :data:`EVALUATION_VERSION`: a rerun computes nothing again.
     progress : bool
 
     Returns
@@ -847,7 +870,7 @@ def evaluate_recipe(full, *, of=None, families, drawing_families, params, seed=0
     report : dict
         ``leave_one_source_out``, ``nested_leave_one_source_out`` (with ``nested``),
         ``drawing_check``, ``cv``: :func:`metrics` blocks.
-    held_out : dict of ndarray
+    held_out : dict
         ``p_anime`` (leave-one-source-out), ``p_anime_nested``, ``p_drawing``,
         ``p_anime_cv``, of shape (n_images,), and ``choices`` of the nested selection.
     """
@@ -858,53 +881,55 @@ def evaluate_recipe(full, *, of=None, families, drawing_families, params, seed=0
     y_anime = (labels == "anime").astype(int)
     y_drawing = drawings.astype(int)
     table = full.select_families(families, of=of)
+    table = table if augment else table.without_augmented()
     drawing_table = full.select_families(drawing_families, of=of)
+    make = _default_make(params, seed)
+    group_holder = {"groups": groups}
 
-    cached = None
-    if cache_dir is not None and full.key is not None:
-        key = hashlib.sha256(json.dumps({
-            "table": full.key, "of": of, "families": families,
-            "drawing_families": drawing_families, "params": params, "seed": seed,
-            "nested": nested, "drawing_params": DRAWING_PARAMS,
-            "evaluation": EVALUATION_VERSION}, sort_keys=True).encode()).hexdigest()[:16]
-        cached = Path(cache_dir) / f"held-out-{key}.npz"
-    if cached is not None and cached.is_file():
-        with np.load(cached, allow_pickle=False) as z:
-            held_out = {k: z[k] for k in z.files if k != "choices"}
-            held_out["choices"] = json.loads(str(z["choices"]))
-    else:
-        groups = near_duplicate_groups(dataset.paths) if groups is None else groups
-        make = _default_make(params, seed)
-        held_out = {"p_anime": leave_one_source_out(table, y_anime, make=make, seed=seed,
-                                                    mask=drawings),
-                    "p_anime_nested": np.full(len(labels), np.nan), "choices": {}}
-        if nested:
-            held_out["p_anime_nested"], held_out["choices"] = nested_leave_one_source_out(
+    def near_duplicates():
+        if group_holder["groups"] is None:
+            group_holder["groups"] = near_duplicate_groups(dataset.paths)
+        return group_holder["groups"]
+
+    def part(name, spec, compute):
+        return _cached_part(cache_dir, full, name, {**spec, "seed": seed}, compute)
+
+    style = {"of": of, "families": families, "params": params, "augment": augment}
+    held_out = {
+        "p_anime": part("loso", style, lambda: {"p": leave_one_source_out(
+            table, y_anime, make=make, seed=seed, mask=drawings)})["p"],
+        "p_anime_cv": part("cv", style, lambda: {"p": cross_validate(
+            table, y_anime, make=make, groups=near_duplicates(), mask=drawings,
+            seed=seed)})["p"],
+        "p_drawing": part("drawing", {"of": of, "families": drawing_families,
+                                      "params": DRAWING_PARAMS},
+                          lambda: {"p": drawing_held_out(drawing_table, y_drawing,
+                                                         groups=near_duplicates(),
+                                                         seed=seed)[0]})["p"],
+        "p_anime_nested": np.full(len(labels), np.nan), "choices": {}}
+    if nested:
+        def run_nested():
+            p, choices = nested_leave_one_source_out(
                 full, y_anime, of=of, mask=drawings, seed=seed,
                 candidates=candidate_recipes(**nested), progress=progress)
-        held_out["p_drawing"], _ = drawing_held_out(drawing_table, y_drawing, groups=groups,
-                                                    seed=seed)
-        held_out["p_anime_cv"] = cross_validate(table, y_anime, make=make, groups=groups,
-                                                mask=drawings, seed=seed)
-        if cached is not None:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            np.savez_compressed(cached, **{k: v for k, v in held_out.items() if k != "choices"},
-                                choices=json.dumps(held_out["choices"]))
+            return {"p": p, "choices": choices}
+
+        out = part("nested", {"of": of, "candidates": nested}, run_nested)
+        held_out["p_anime_nested"], held_out["choices"] = out["p"], out["choices"]
 
     d = drawings
     report = {}
     if np.isfinite(held_out["p_anime"][d]).any():
         report["leave_one_source_out"] = metrics(y_anime[d], held_out["p_anime"][d], sources[d])
         report["leave_one_source_out"]["selection"] = (
-            "fast: hyperparameters chosen by a search on these same folds, families and "
-            "augmentation by earlier runs on them" if searched
-            else "the given recipe, scored on each source left out")
+            "fast: the recipe chosen on all sources, these folds' sources among them"
+            if searched else "the given recipe, scored on each source left out")
     if nested:
         report["nested_leave_one_source_out"] = metrics(
             y_anime[d], held_out["p_anime_nested"][d], sources[d])
         report["nested_leave_one_source_out"]["selection"] = (
             "nested: families, booster parameters and augmentation chosen in every fold on "
-            "its training sources alone (their own sources held out in groups), then the "
+            "its training sources alone (held out in groups of whole sources), then the "
             "calibrated booster fitted on them scores the source left out")
         report["nested_leave_one_source_out"]["candidates"] = nested
         report["nested_leave_one_source_out"]["choices"] = held_out["choices"]
@@ -917,9 +942,30 @@ def evaluate_recipe(full, *, of=None, families, drawing_families, params, seed=0
     return report, held_out
 
 
-#: The nested selection of the shipped recipe: the choices that earlier rounds made on
-#: the reported folds (lines alone or with edges, the booster grid, the degraded copies).
-NESTED_CANDIDATES = {
+def _cached_part(cache_dir, full, name, spec, compute):
+    """``compute()`` (a dict of one array ``p`` and JSON-able extras), kept in
+    ``cache_dir`` under a key of the table, ``name``, ``spec`` and the protocol version."""
+    path = None
+    if cache_dir is not None and full.key is not None:
+        key = hashlib.sha256(json.dumps({"table": full.key, "part": name, **spec,
+                                         "evaluation": EVALUATION_VERSION},
+                                        sort_keys=True).encode()).hexdigest()[:16]
+        path = Path(cache_dir) / f"held-out-{name}-{key}.npz"
+        if path.is_file():
+            with np.load(path, allow_pickle=False) as z:
+                return {"p": z["p"], **json.loads(str(z["extra"]))}
+    out = compute()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, p=out["p"], extra=json.dumps(
+            {k: v for k, v in out.items() if k != "p"}))
+    return out
+
+
+#: The recipes the shipped model is chosen among (``animefeat train --recipes``), and that
+#: its nested evaluation chooses among in every fold: the choices that earlier rounds made
+#: on the reported folds (lines alone or with edges, the booster grid, degraded copies).
+RECIPE_CANDIDATES = {
     "families": [["lines"], ["edges", "lines"]],
     "grid": {"learning_rate": [0.05, 0.1], "max_leaf_nodes": [7, 15],
              "max_iter": [300], "min_samples_leaf": [40]},

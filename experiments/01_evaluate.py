@@ -30,22 +30,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from _common import (
-    RESULTS,
-    Data,
     fitted_on_graded,
     parser,
     save_figure,
-    shipped_recipe,
+    shipped_evaluation,
     write_json,
 )
 from sklearn.calibration import calibration_curve
 
 from animefeat.model import UNSURE
-from animefeat.training import (
-    drawing_check_metrics,
-    drawing_threshold,
-    evaluate_recipe,
-)
+from animefeat.training import drawing_check_metrics, drawing_threshold
 
 #: The goals of the open issues (#25: style, #26: photos), measured on the nested headline.
 GOALS = {"loso_mean": 0.88, "loso_worst": 0.75, "cv_pooled": 0.95,
@@ -57,13 +51,7 @@ GOALS = {"loso_mean": 0.88, "loso_worst": 0.75, "cv_pooled": 0.95,
 def main():
     args = parser(__doc__).parse_args()
     started = time.time()
-    recipe = shipped_recipe()
-    data = Data(args, families=recipe["families"], computed=recipe["table_families"])
-    report, held_out = evaluate_recipe(
-        data.full, of=recipe["table_families"], families=recipe["families"],
-        drawing_families=recipe["drawing_families"], params=recipe["params"],
-        seed=recipe["seed"], nested=recipe["nested"], groups=data.groups,
-        cache_dir=RESULTS / "cache")
+    recipe, data, report, held_out = shipped_evaluation(args)
     d = data.drawings
     headline = "nested_leave_one_source_out" if recipe["nested"] else "leave_one_source_out"
     p_head = held_out["p_anime_nested" if recipe["nested"] else "p_anime"]

@@ -25,6 +25,7 @@ from animefeat.training import (
     drawing_check_metrics,
     drawing_held_out,
     drawing_threshold,
+    evaluate_recipe,
     feature_table,
     held_out_drawing_check,
     near_duplicate_groups,
@@ -137,6 +138,29 @@ def save_figure(fig, out, name):
     fig.savefig(path, dpi=110)
     print(f"wrote {path}")
     return path
+
+
+def shipped_evaluation(args):
+    """The shipped card's evaluation redone (:func:`~animefeat.training.evaluate_recipe`;
+    read from the cache that training left when it used ``results/cache``).
+
+    Returns
+    -------
+    recipe : dict
+        :func:`shipped_recipe`.
+    data : Data
+        With the training table's families.
+    report, held_out : dict
+        As :func:`~animefeat.training.evaluate_recipe` returns them.
+    """
+    recipe = shipped_recipe()
+    data = Data(args, families=recipe["families"], computed=recipe["table_families"])
+    report, held_out = evaluate_recipe(
+        data.full, of=recipe["table_families"], families=recipe["families"],
+        drawing_families=recipe["drawing_families"], params=recipe["params"],
+        seed=recipe["seed"], nested=recipe["nested"], groups=data.groups,
+        cache_dir=RESULTS / "cache")
+    return recipe, data, report, held_out
 
 
 def photo_check(data, table, seed):

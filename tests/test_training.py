@@ -24,7 +24,7 @@ from animefeat.training import (
     leave_one_source_out,
     metrics,
     nested_leave_one_source_out,
-    search_params,
+    select_recipe,
     source_weights,
     trainable,
 )
@@ -140,18 +140,19 @@ def _clean_style_data(seed=0):
     return X, sources, labels
 
 
-def test_search_params_picks_the_candidate_right_on_sources_held_out():
+def test_select_recipe_picks_the_candidate_right_on_sources_held_out():
     X, sources, labels = _clean_style_data()
     y = (labels == "anime").astype(int)
     # A booster whose leaves need more rows than there are cannot split: it answers
     # 0.5 everywhere, which is right on half of every balanced source. The other learns
     # the clean column and is right everywhere.
-    grid = {"min_samples_leaf": [10_000, 5], "max_iter": [20]}
-    best, results = search_params(_table(X, sources, labels), y, mask=np.ones(len(y), bool),
-                                  grid=grid, progress=False)
+    candidates = candidate_recipes(families=[None], augment=[True],
+                                   grid={"min_samples_leaf": [10_000, 5], "max_iter": [20]})
+    best, results = select_recipe(_table(X, sources, labels), y, candidates=candidates,
+                                  of=None, progress=False)
     scores = {r["params"]["min_samples_leaf"]: r["score"] for r in results}
     assert scores == {10_000: 0.5, 5: 1.0}
-    assert best["min_samples_leaf"] == 5
+    assert best["params"]["min_samples_leaf"] == 5
 
 
 class Spy(ClassifierMixin, BaseEstimator):
