@@ -55,6 +55,12 @@ def test_classify_many_returns_errors_in_place(tiny):
     assert isinstance(out[0], af.ImageDecodeError) and isinstance(out[1], af.Prediction)
 
 
+def test_the_drawing_check_reads_no_detector_trained_on_evaluation_sources(tiny):
+    from animefeat.training import DETECTOR_FAMILIES
+
+    assert not set(DETECTOR_FAMILIES) & set(tiny.drawing_families)
+
+
 def test_classify_accepts_a_path_to_a_model(tiny_model_path):
     assert af.classify(encode(cartoon(seed=107)), model=tiny_model_path).label == "cartoon"
 
