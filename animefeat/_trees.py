@@ -46,6 +46,7 @@ class FlatBooster:
         self.baseline = float(baseline)
         self.a, self.b = float(a), float(b)
         self.n_features = int(n_features)
+        self._widest = _widest(self.nodes)
 
     def _check(self, X):
         """``X`` as C-contiguous float64 rows of the right width, as scikit-learn checks.
@@ -55,11 +56,9 @@ class FlatBooster:
         """
         X = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan", order="C")
         if self.n_features is None:
-            widest = int(self.nodes["feature"][(self.nodes["flags"] & _LEAF) == 0]
-                         .max(initial=-1)) + 1
-            if X.shape[1] < widest:
+            if X.shape[1] < self._widest:
                 raise ValueError(f"X has {X.shape[1]} features, but the trees read "
-                                 f"column {widest - 1}")
+                                 f"column {self._widest - 1}")
         elif X.shape[1] != self.n_features:
             raise ValueError(f"X has {X.shape[1]} features, but the booster was fitted "
                              f"on {self.n_features}")
@@ -169,7 +168,8 @@ class FlatBooster:
         booster.expected = None  # predicting needs no node means; attributing does
         booster.baseline, booster.a, booster.b = float(baseline), float(a), float(b)
         booster.n_features = None if n_features is None else int(n_features)
-        if n_features is not None and nodes["feature"][~leaf].max(initial=-1) >= n_features:
+        booster._widest = _widest(booster.nodes)
+        if n_features is not None and booster._widest > n_features:
             raise ValueError("a split reads a column beyond n_features")
         return booster
 
@@ -181,6 +181,11 @@ class FlatBooster:
 NODE_DTYPE = np.dtype([("threshold", np.float64), ("left", np.int32), ("feature", np.int16),
                        ("flags", np.uint8), ("pad", np.uint8)])
 _LEAF, _MISSING_LEFT = 1, 2
+
+
+def _widest(nodes):
+    """One past the highest column a split of the packed ``nodes`` reads (0 for none)."""
+    return int(nodes["feature"][(nodes["flags"] & _LEAF) == 0].max(initial=-1)) + 1
 
 
 def _pack(trees):

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from .exceptions import AnimefeatError
 
-__all__ = ["IMAGE_SUFFIXES", "KNOWN_LABELS", "LABELS", "Dataset", "iter_image_files",
-           "read_dataset"]
+__all__ = ["IMAGE_SUFFIXES", "KNOWN_LABELS", "LABELS", "Dataset", "check_labels",
+           "iter_image_files", "read_dataset"]
 
 LABELS = ("anime", "cartoon")
 #: Every label a dataset may hold: the two styles, and photographs for the drawing check.
@@ -76,14 +76,34 @@ def read_dataset(root, *, unknown_labels="error"):
     if unknown_labels not in ("error", "drop"):
         raise ValueError(f"unknown_labels must be 'error' or 'drop', got {unknown_labels!r}")
     dataset = _read(Path(root))
-    unknown = sorted(set(dataset.labels) - set(KNOWN_LABELS))
-    if not unknown:
-        return dataset
     if unknown_labels == "drop":
         return dataset.subset([label in KNOWN_LABELS for label in dataset.labels])
-    raise AnimefeatError(f"{str(root)!r} holds unknown labels {unknown}: animefeat knows "
-                         f"{list(KNOWN_LABELS)}; rename them, or drop them with "
-                         "unknown_labels='drop' (`--drop-unknown-labels`)")
+    check_labels(dataset.labels, where=f"{str(root)!r} holds ")
+    return dataset
+
+
+def check_labels(labels, *, where=""):
+    """Refuse labels other than :data:`KNOWN_LABELS`, naming them.
+
+    A label the trainer does not know must not silently train as something else (a
+    ``manga/`` folder as photographs, say).
+
+    Parameters
+    ----------
+    labels : sequence of str
+    where : str
+        What the message says holds them (``"'data/' holds "``).
+
+    Raises
+    ------
+    AnimefeatError
+    """
+    unknown = sorted(set(map(str, labels)) - set(KNOWN_LABELS))
+    if unknown:
+        raise AnimefeatError(
+            f"{where}unknown labels {unknown}: animefeat knows {list(KNOWN_LABELS)}; rename "
+            "those folders or rows, or drop them (read_dataset(..., unknown_labels='drop'), "
+            "`animefeat train --drop-unknown-labels`)")
 
 
 def _read(root):

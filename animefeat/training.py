@@ -14,6 +14,7 @@ Splits respect what makes this data hard:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import io
@@ -29,7 +30,7 @@ from sklearn.metrics import brier_score_loss, confusion_matrix, roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 from tqdm.auto import tqdm
 
-from .data import KNOWN_LABELS, read_dataset
+from .data import check_labels, read_dataset
 from .estimator import FeatureExtractor
 from .exceptions import AnimefeatError
 from .features import FAMILIES, extract_features, feature_names
@@ -105,10 +106,6 @@ class FeatureTable:
     def __init__(self, X, origin, augmented, dataset, key=None):
         self.X, self.origin, self.augmented, self.dataset = X, origin, augmented, dataset
         self.key = key
-
-    def originals(self):
-        """Rows of the original images, in dataset order."""
-        return self.X[~self.augmented]
 
     def without_augmented(self):
         """The same table without the degraded copies (a recipe that trains on none)."""
@@ -884,12 +881,11 @@ def evaluate_recipe(full, *, of=None, families, drawing_families, params, augmen
     table = table if augment else table.without_augmented()
     drawing_table = full.select_families(drawing_families, of=of)
     make = _default_make(params, seed)
-    group_holder = {"groups": groups}
 
+    @functools.cache
     def near_duplicates():
-        if group_holder["groups"] is None:
-            group_holder["groups"] = near_duplicate_groups(dataset.paths)
-        return group_holder["groups"]
+        # Read every image once, and only when a part is not in the cache.
+        return near_duplicate_groups(dataset.paths) if groups is None else groups
 
     def part(name, spec, compute):
         return _cached_part(cache_dir, full, name, {**spec, "seed": seed}, compute)
@@ -971,24 +967,6 @@ RECIPE_CANDIDATES = {
              "max_iter": [300], "min_samples_leaf": [40]},
     "augment": [True, False],
 }
-
-
-def check_labels(labels):
-    """Refuse labels other than anime, cartoon and photo, naming them.
-
-    A label the trainer does not know must not silently train as something else (a
-    ``manga/`` folder as photographs, say).
-
-    Raises
-    ------
-    AnimefeatError
-    """
-    unknown = sorted(set(np.asarray(labels, dtype=str)) - set(KNOWN_LABELS))
-    if unknown:
-        raise AnimefeatError(
-            f"unknown labels {unknown}: training knows {list(KNOWN_LABELS)}; rename those "
-            "folders or rows, or drop them (read_dataset(..., unknown_labels='drop'), "
-            "`animefeat train --drop-unknown-labels`)")
 
 
 def drawing_held_out(table, y_drawing, *, groups, seed=0, make=None):

@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import LeaveOneGroupOut
 from synth import cartoon
 
-from animefeat.data import Dataset, read_dataset
+from animefeat.data import Dataset, check_labels, read_dataset
 from animefeat.exceptions import AnimefeatError
 from animefeat.features import feature_names
 from animefeat.model import calibrated_booster
@@ -17,7 +17,6 @@ from animefeat.training import (
     MIN_AUGMENT_SIDE,
     FeatureTable,
     candidate_recipes,
-    check_labels,
     degrade,
     drawing_held_out,
     held_out_drawing_check,
