@@ -42,7 +42,7 @@ def _one(path, step, sizes):
 def descriptors(dataset, *, step, sizes, jobs):
     """Every image's descriptors (uint8), computed once and cached."""
     key = hashlib.sha256(json.dumps({"data": dataset.manifest_sha256, "step": step,
-                                     "sizes": list(sizes), "side": SIDE, "v": 1},
+                                     "sizes": list(sizes), "side": SIDE, "v": 2},
                                     sort_keys=True).encode()).hexdigest()[:16]
     cached = RESULTS / "cache" / f"sift-{key}.npz"
     if cached.is_file():

@@ -25,6 +25,9 @@ __all__ = ["DESCRIPTOR_SIZE", "LocalDescriptors", "dense_sift"]
 #: Length of one SIFT descriptor (4 x 4 cells of 8 orientations).
 DESCRIPTOR_SIZE = 128
 
+#: Patches larger than this (pixels) are described on a shrunk copy of the image.
+_BASE_WINDOW = 16
+
 _local = threading.local()  # one SIFT object per thread
 
 
@@ -100,13 +103,32 @@ def dense_sift(image, *, step=8, sizes=(16, 32), min_contrast=0.02, side=256):
     diameters = np.concatenate(diameters) if diameters else np.zeros(0)
     if not len(positions):
         return LocalDescriptors(np.zeros((0, DESCRIPTOR_SIZE)), positions, diameters, (h, w))
-    keypoints = [cv2.KeyPoint(float(x), float(y), float(d))
-                 for (x, y), d in zip(positions, diameters)]
-    # compute() keeps the keypoints' order; it may drop none on an in-bounds grid.
+    descriptors = np.vstack([_describe(grey, positions[diameters == size], size)
+                             for size in dict.fromkeys(diameters.tolist())])
+    return LocalDescriptors(descriptors, positions, diameters, (h, w))
+
+
+def _describe(grey, centres, size):
+    """SIFT descriptors whose 4 x 4 cells span a ``size``-pixel square around each centre.
+
+    OpenCV's descriptor spans 6 times the keypoint's size (4 cells of 1.5 sizes each),
+    so a keypoint of ``size / 6`` covers the patch. Larger patches are described on a
+    copy shrunk to the base window (a pyramid level): the same descriptor at a quarter
+    of the cost per halving, since SIFT samples every pixel under the window.
+    """
+    scale = min(1.0, _BASE_WINDOW / size)
+    if scale < 1.0:
+        h, w = grey.shape
+        grey = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))),
+                          interpolation=cv2.INTER_AREA)
+    # Angle 0: upright patches (OpenCV turns a keypoint's default -1 into 1 degree).
+    keypoints = [cv2.KeyPoint(float(x * scale), float(y * scale), size * scale / 6.0, 0.0)
+                 for x, y in centres]
+    # compute() keeps the keypoints' order; it drops none on an in-bounds grid.
     found, descriptors = _sift().compute(grey, keypoints)
     if len(found) != len(keypoints):
         raise RuntimeError("OpenCV's SIFT dropped grid patches")
-    return LocalDescriptors(descriptors.astype(np.float64), positions, diameters, (h, w))
+    return descriptors.astype(np.float64)
 
 
 def _textured(grey, centres, size, min_contrast):

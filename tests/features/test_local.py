@@ -52,3 +52,25 @@ def test_descriptors_tell_vertical_from_horizontal_strokes():
 def test_a_finer_grid_gives_more_patches(step):
     n = len(dense_sift(noise(), step=step, sizes=(16,), side=256))
     assert n == len(range(8, 256 - 8 + 1, step)) ** 2
+
+
+@pytest.mark.parametrize("size", [16, 32])
+def test_a_patch_is_described_by_its_own_window_only(size):
+    # The descriptor of the patch centred at (128, 128) reads its size x size square
+    # (plus the smoothing's few pixels), not the picture around it: noise redrawn
+    # beyond 1.25 sizes leaves it as it was, redrawn inside changes it.
+    def centre_descriptor(image):
+        patches = dense_sift(image, step=8, sizes=(size,), side=256)
+        at = np.flatnonzero((patches.positions == 128).all(axis=1))[0]
+        return patches.descriptors[at]
+
+    image = noise(seed=1)
+    far = image.copy()
+    reach = int(1.25 * size)
+    outside = np.ones((256, 256), bool)
+    outside[128 - reach:128 + reach, 128 - reach:128 + reach] = False
+    far[outside] = noise(seed=2)[outside]
+    near = image.copy()
+    near[128 - size // 4:128 + size // 4, 128 - size // 4:128 + size // 4] = 0
+    assert np.array_equal(centre_descriptor(far), centre_descriptor(image))
+    assert not np.array_equal(centre_descriptor(near), centre_descriptor(image))
