@@ -92,7 +92,7 @@ class FisherVectorEncoder(TransformerMixin, BaseEstimator):
         want = self.max_descriptors * share / share.sum() if share.sum() else counts
         take = np.minimum(counts, np.ceil(want).astype(int))
         sample = np.vstack([s[rng.choice(len(s), k, replace=False)]
-                            for s, k in zip(sets, take) if k])
+                            for s, k in zip(sets, take) if k]).astype(np.float64)
         self.n_features_in_ = sample.shape[1]
         self.pca_ = None
         if self.pca_components is not None and self.pca_components < self.n_features_in_:
@@ -108,7 +108,22 @@ class FisherVectorEncoder(TransformerMixin, BaseEstimator):
         if descriptors.shape[1] != self.n_features_in_:
             raise ValueError(f"descriptors have {descriptors.shape[1]} features, the encoder "
                              f"was fitted on {self.n_features_in_}")
-        return descriptors if self.pca_ is None else self.pca_.transform(descriptors)
+        if self.pca_ is None:
+            return descriptors
+        # PCA.transform without its per-call validation (a few hundred patches per image).
+        return (descriptors - self.pca_.mean_) @ self.pca_.components_.T
+
+    def _posteriors(self, x):
+        """Posterior of each Gaussian for each reduced patch, shape (n_patches, K): the
+        mixture's predict_proba as three matrix products (the same numbers)."""
+        gmm = self.gmm_
+        precision = 1.0 / gmm.covariances_  # (K, d)
+        log_p = -0.5 * ((x * x) @ precision.T - 2.0 * x @ (gmm.means_ * precision).T
+                        + (gmm.means_ ** 2 * precision).sum(axis=1))
+        log_p += np.log(gmm.weights_) - 0.5 * np.log(2 * np.pi * gmm.covariances_).sum(axis=1)
+        log_p -= log_p.max(axis=1, keepdims=True)
+        p = np.exp(log_p)
+        return p / p.sum(axis=1, keepdims=True)
 
     def patch_terms(self, descriptors):
         """Each patch's term of the Fisher vector before normalisation.
@@ -126,7 +141,7 @@ class FisherVectorEncoder(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "gmm_")
         x = self._reduce(np.asarray(descriptors, dtype=np.float64))
         gmm = self.gmm_
-        gamma = gmm.predict_proba(x)  # (T, K) posteriors
+        gamma = self._posteriors(x)  # (T, K)
         sigma = np.sqrt(gmm.covariances_)  # (K, d)
         z = (x[:, None, :] - gmm.means_[None]) / sigma[None]  # (T, K, d)
         g_mean = gamma[:, :, None] * z / np.sqrt(gmm.weights_)[None, :, None]
@@ -140,11 +155,13 @@ class FisherVectorEncoder(TransformerMixin, BaseEstimator):
         descriptors = np.asarray(descriptors, dtype=np.float64)
         if not len(descriptors):
             return np.zeros(self.n_features_out_)
+        if descriptors.ndim != 2:
+            raise ValueError("descriptors must be a 2-D array (n_patches, n_features)")
         # The mean of patch_terms from the posteriors' sufficient statistics: a few
         # matrix products instead of a (patches x Gaussians x dimensions) array.
         x = self._reduce(descriptors)
         gmm, n = self.gmm_, len(x)
-        gamma = gmm.predict_proba(x)
+        gamma = self._posteriors(x)
         s0 = gamma.sum(axis=0)[:, None]  # (K, 1)
         s1 = gamma.T @ x  # (K, d)
         s2 = gamma.T @ (x * x)
@@ -201,12 +218,16 @@ def _check_sets(X):
     """``X`` as a list of 2-D float64 arrays of one width, one per image."""
     if isinstance(X, np.ndarray) and X.ndim == 2:
         raise ValueError("X is one table; pass a sequence of descriptor arrays, one per image")
-    sets = [np.asarray(s, dtype=np.float64) for s in X]
+    # Kept in their own dtype (uint8 SIFT is 8 times smaller than float64): each image
+    # is converted when it is encoded, not the whole set at once.
+    sets = [np.asarray(s) for s in X]
+    if any(s.dtype.kind not in "uif" for s in sets):
+        raise ValueError("descriptors must be numbers")
     if any(s.ndim != 2 for s in sets):
         raise ValueError("each image's descriptors must be a 2-D array (n_patches, n_features)")
     widths = {s.shape[1] for s in sets if len(s)}
     if len(widths) > 1:
         raise ValueError(f"descriptors of different lengths: {sorted(widths)}")
-    if any(not np.isfinite(s).all() for s in sets):
+    if any(s.dtype.kind == "f" and not np.isfinite(s).all() for s in sets):
         raise ValueError("descriptors must be finite")
     return sets

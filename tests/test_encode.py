@@ -106,3 +106,23 @@ def test_descriptors_of_another_length_are_refused_at_transform():
     encoder = FisherVectorEncoder(1, pca_components=None).fit(_texture_sets("a", 4, rng))
     with pytest.raises(ValueError, match="features"):
         encoder.transform([np.zeros((3, 5))])
+
+
+def test_posteriors_and_reduction_match_the_fitted_pca_and_mixture():
+    # The encoder's own matrix products give what PCA.transform and
+    # GaussianMixture.predict_proba give.
+    rng = np.random.default_rng(5)
+    sets = _texture_sets("a", 6, rng) + _texture_sets("b", 6, rng)
+    encoder = FisherVectorEncoder(4, pca_components=5).fit(sets)
+    x = encoder._reduce(sets[0])
+    np.testing.assert_allclose(x, encoder.pca_.transform(sets[0]), atol=1e-12)
+    np.testing.assert_allclose(encoder._posteriors(x), encoder.gmm_.predict_proba(x),
+                               atol=1e-10)
+
+
+def test_uint8_descriptors_encode_as_their_float_values():
+    rng = np.random.default_rng(6)
+    sets = [rng.integers(0, 256, (30, 8)).astype(np.uint8) for _ in range(8)]
+    encoder = FisherVectorEncoder(2, pca_components=4).fit(sets)
+    np.testing.assert_array_equal(encoder.transform(sets),
+                                  encoder.transform([s.astype(np.float64) for s in sets]))
