@@ -34,6 +34,7 @@ from .data import check_labels, read_dataset
 from .estimator import FeatureExtractor
 from .exceptions import AnimefeatError
 from .features import FAMILIES, extract_features, feature_names
+from .features.local import dense_sift
 from .io import load_image
 from .model import (
     DEFAULT_PARAMS,
@@ -52,6 +53,7 @@ __all__ = [
     "FeatureTable",
     "cross_validate",
     "degrade",
+    "descriptor_sets",
     "drawing_check",
     "drawing_held_out",
     "feature_table",
@@ -259,6 +261,54 @@ def feature_table(dataset, *, families=None, augment=True, seed=0, n_jobs=None,
         cached.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(cached, X=table.X, origin=table.origin, augmented=table.augmented)
     return table
+
+
+def _descriptors_of(path, step, sizes, side):
+    rgb = load_for_features(path, side=side)
+    # uint8: OpenCV's SIFT values are whole numbers in 0..255 (8 times smaller).
+    return dense_sift(rgb, step=step, sizes=sizes, side=side).descriptors.astype(np.uint8)
+
+
+def descriptor_sets(dataset, *, step=8, sizes=(16, 32), side=WORK_SIDE, n_jobs=None,
+                    cache_dir=None, progress=True):
+    """Every image's dense SIFT descriptors (:func:`~animefeat.features.local.dense_sift`).
+
+    Parameters
+    ----------
+    dataset : Dataset or str or Path
+    step, sizes : int, sequence of int
+        The grid.
+    side : int
+        Long side of the working copy.
+    n_jobs : int, optional
+    cache_dir : str or Path, optional
+        Where to keep them, keyed by data and grid.
+    progress : bool
+
+    Returns
+    -------
+    sets : list of ndarray of shape (n_patches_i, 128), uint8
+        One per dataset image, in dataset order.
+    """
+    dataset = read_dataset(dataset) if isinstance(dataset, (str, Path)) else dataset
+    key = hashlib.sha256(json.dumps({"data": dataset.manifest_sha256, "step": step,
+                                     "sizes": list(sizes), "side": side, "v": 2},
+                                    sort_keys=True).encode()).hexdigest()[:16]
+    cached = Path(cache_dir) / f"sift-{key}.npz" if cache_dir else None
+    if cached is not None and cached.is_file():
+        with np.load(cached) as z:
+            flat, counts = z["flat"], z["counts"]
+    else:
+        rows = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_descriptors_of)(str(p), step, tuple(sizes), side) for p in dataset.paths)
+        sets = list(tqdm(rows, total=len(dataset), desc="descriptors", unit="img",
+                         disable=not progress))
+        counts = np.array([len(s) for s in sets])
+        flat = np.vstack(sets)
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            np.savez_compressed(cached, flat=flat, counts=counts)
+    return np.split(flat, np.cumsum(counts)[:-1])
 
 
 def near_duplicate_groups(paths, *, max_distance=4):

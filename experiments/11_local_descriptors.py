@@ -14,49 +14,18 @@ Descriptors (:func:`animefeat.features.local.dense_sift` at the working side) ar
     python experiments/11_local_descriptors.py [--components 64] [--pca 64] [--C 1.0]
 """
 
-import hashlib
-import json
 import time
 
 import numpy as np
 from _common import RESULTS, parser, write_json
-from joblib import Parallel, delayed
 from sklearn.linear_model import LogisticRegression
 from tqdm.auto import tqdm
 
 from animefeat.data import read_dataset
 from animefeat.encode import FisherVectorEncoder
-from animefeat.features.local import dense_sift
-from animefeat.preprocess import load_for_features
-from animefeat.training import metrics, source_weights
+from animefeat.training import descriptor_sets, metrics, source_weights
 
 SIDE = 256
-
-
-def _one(path, step, sizes):
-    rgb = load_for_features(str(path), side=SIDE)
-    patches = dense_sift(rgb, step=step, sizes=sizes, side=SIDE)
-    return patches.descriptors.astype(np.uint8)
-
-
-def descriptors(dataset, *, step, sizes, jobs):
-    """Every image's descriptors (uint8), computed once and cached."""
-    key = hashlib.sha256(json.dumps({"data": dataset.manifest_sha256, "step": step,
-                                     "sizes": list(sizes), "side": SIDE, "v": 2},
-                                    sort_keys=True).encode()).hexdigest()[:16]
-    cached = RESULTS / "cache" / f"sift-{key}.npz"
-    if cached.is_file():
-        with np.load(cached) as z:
-            flat, counts = z["flat"], z["counts"]
-    else:
-        rows = Parallel(n_jobs=jobs, return_as="generator")(
-            delayed(_one)(p, step, sizes) for p in dataset.paths)
-        sets = list(tqdm(rows, total=len(dataset), desc="sift"))
-        counts = np.array([len(s) for s in sets])
-        flat = np.vstack(sets)
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(cached, flat=flat, counts=counts)
-    return np.split(flat, np.cumsum(counts)[:-1])
 
 
 def main():
@@ -73,7 +42,8 @@ def main():
     labels = np.asarray(dataset.labels)
     sources = np.asarray(dataset.sources)
     drawn = np.flatnonzero(np.isin(labels, ["anime", "cartoon"]))
-    sets = descriptors(dataset, step=args.step, sizes=args.sizes, jobs=args.jobs)
+    sets = descriptor_sets(dataset, step=args.step, sizes=args.sizes, side=SIDE,
+                           n_jobs=args.jobs, cache_dir=RESULTS / "cache")
     y = (labels == "anime").astype(int)
     proba = np.full(len(labels), np.nan)
     for source in tqdm(np.unique(sources[drawn]), desc="sources left out"):
