@@ -76,6 +76,9 @@ def _parser():
                    help="choose the style head's families, booster and degraded copies among "
                         "the shipped candidates (animefeat.training.RECIPE_CANDIDATES) on "
                         "sources held out, instead of --families and the booster grid")
+    p.add_argument("--local", action="store_true",
+                   help="also read local patterns (dense SIFT as a Fisher vector), combined "
+                        "with the structure by weights learnt on sources held out")
     p.add_argument("--nested", action="store_true",
                    help="also evaluate that choice by nested leave-one-source-out (every "
                         "choice made without the source scored; slow) and put it on the card")
@@ -308,7 +311,7 @@ def _train(args):
                   n_jobs=args.jobs, cache_dir=args.cache, side=args.side,
                   drawing_families=args.drawing_families or DRAWING_FAMILIES,
                   candidates=RECIPE_CANDIDATES if args.recipes else None,
-                  nested=args.nested)
+                  nested=args.nested, local=args.local)
     path = model.save(args.out)
     summary = {"model": str(path), "metrics": model.card["metrics"]}
     print(json.dumps(summary, indent=2))

@@ -88,6 +88,7 @@ _TEMPLATES = {
     "face.eye_y": "eyes {pct} of the way down the face",
     "face.eye_highlight": "{pct} of the eyes hold a bright highlight",
     "face.photo_face": "{yesno} human face of a photograph found",
+    "local.patterns": "strokes and details, patch by patch, look {pct} anime on their own",
 }
 _PATTERN_TEMPLATES = {
     "edges.orientation_": "{pct} of edges run at {suffix} degrees",
@@ -100,7 +101,8 @@ _PATTERN_TEMPLATES = {
 # Where each family's reasons were measured, for the page to highlight: the outline
 # pixels, the edge pixels, the palette, the shadow steps, the face and eye boxes.
 EVIDENCE = {"lines": "lines", "edges": "edges", "hog": "edges", "texture": "edges",
-            "colour": "palette", "regions": "palette", "shading": "shading", "face": "faces"}
+            "colour": "palette", "regions": "palette", "shading": "shading", "face": "faces",
+            "local": "patches"}
 #: Features whose values are lengths in working-copy pixels.
 _LENGTHS = {"lines.thickness_median", "lines.thickness_iqr", "lines.thickness_p90"}
 
@@ -181,7 +183,7 @@ def describe(feature, value, *, side):
     return template.format(**fields)
 
 
-def contributions(effect, x, names, *, side, top=5):
+def contributions(effect, x, names, *, side, top=5, local=None):
     """The ``top`` largest effects on the log-odds of anime, as reasons.
 
     Parameters
@@ -194,6 +196,10 @@ def contributions(effect, x, names, *, side, top=5):
     top : int
     side : int
         The working copy's long side (for lengths in words).
+    local : (float, float), optional
+        The local patterns' share of the log-odds and their own P(anime)
+        (:mod:`animefeat.stack`): one more reason, ``local.patterns``, ranked with the
+        features by its share.
 
     Returns
     -------
@@ -201,7 +207,12 @@ def contributions(effect, x, names, *, side, top=5):
         Largest absolute contribution first; features that changed nothing are left out.
     """
     x = np.asarray(x, dtype=np.float64)
+    names = list(names)
     effect = np.asarray(effect, dtype=np.float64)
+    if local is not None:
+        x = np.r_[x, local[1]]
+        effect = np.r_[effect, local[0]]
+        names.append("local.patterns")
     order = np.argsort(-np.abs(effect), kind="stable")[:top]
     out = []
     for i in order:

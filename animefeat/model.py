@@ -3,8 +3,13 @@
 A model is a :class:`FeatureExtractor` and two calibrated gradient-boosted classifiers
 (``SlopeCalibratedClassifier(HistGradientBoostingClassifier)``) on its vector:
 
-* ``style``: anime vs cartoon;
+* ``style``: anime vs cartoon from the structure (lines, edges);
 * ``drawing``: drawing vs photograph, so a selfie is not called a cartoon.
+
+A model of format 3 may add the local patterns (:mod:`animefeat.stack`): dense SIFT
+encoded as a Fisher vector and read by a logistic regression (``local``), and a
+``combiner`` that weighs the structure's and the local patterns' log-odds into the
+answer.
 
 Files are skops archives (never pickle) with a JSON model card beside them; loading
 checks the card's file hash, the feature names and the library versions, and refuses
@@ -24,6 +29,7 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from scipy.special import expit
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import LeaveOneGroupOut
 
@@ -33,6 +39,7 @@ from .calibration import SlopeCalibratedClassifier
 from .exceptions import AnimefeatError, ModelError
 from .explain import contributions, grouped
 from .features import FAMILIES, extract_features, feature_names
+from .features.local import dense_sift
 from .preprocess import WORK_SIDE, WorkingCopy, load_for_features, working_copy
 
 __all__ = [
@@ -48,8 +55,11 @@ __all__ = [
 #: The shipped model, inside the package so a plain ``pip install`` carries it.
 DEFAULT_MODEL = Path(__file__).parent / "_data" / "anime-cartoon.skops"
 #: 2: the extractor and the style head are stored apart (no Pipeline), the calibration's
-#: folds come with the data at fit (LeaveOneGroupOut), no probe reference.
-MODEL_FORMAT = 2
+#: folds come with the data at fit (LeaveOneGroupOut), no probe reference. 3: optional
+#: local head and combiner (the answer from structure and local patterns together).
+MODEL_FORMAT = 3
+#: Formats this animefeat reads: a format-2 file is a model without a local head.
+READ_FORMATS = (2, 3)
 #: Bumped whenever a feature's definition changes, so old models are refused.
 #: 2: median cut of our own on the foreground (regions), border trimming against the
 #: outermost line's colour, LBP without skimage (ties within 1e-6), face detection on
@@ -76,6 +86,7 @@ UNSURE = (0.35, 0.65)
 # makes loading fail before a single object is built.
 TRUSTED_TYPES = [
     "animefeat.calibration.SlopeCalibratedClassifier",
+    "animefeat.encode.FisherVectorEncoder",
     "animefeat.estimator.FeatureExtractor",
     "sklearn._loss.link.Interval",
     "sklearn._loss.link.LogitLink",
@@ -83,7 +94,11 @@ TRUSTED_TYPES = [
     "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
     "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.decomposition._pca.PCA",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.mixture._gaussian_mixture.GaussianMixture",
     "sklearn.model_selection._split.LeaveOneGroupOut",
+    "sklearn.pipeline.Pipeline",
 ]
 # Libraries whose versions are recorded on the card and checked on load (major.minor).
 CHECKED_LIBRARIES = ("scikit-learn",)
@@ -236,12 +251,68 @@ class AnimefeatModel:
     one). The model computes one vector over both and gives each head its own columns.
     """
 
-    def __init__(self, extractor, style, drawing, card, drawing_threshold=0.5):
+    def __init__(self, extractor, style, drawing, card, drawing_threshold=0.5, local=None,
+                 combiner=None):
+        if (local is None) != (combiner is None):
+            raise ValueError("a local head needs its combiner, and a combiner its local head")
         self.extractor = extractor
         self.style = style
         self.drawing = drawing
         self.card = card
         self.drawing_threshold = float(drawing_threshold)
+        self.local = local
+        self.combiner = combiner
+
+    @property
+    def local_grid(self):
+        """``{"step", "sizes"}`` of the patches the local head reads, or None without one."""
+        if self.local is None:
+            return None
+        grid = self.card["hyperparameters"]["local"]["grid"]
+        return {"step": int(grid["step"]), "sizes": tuple(int(s) for s in grid["sizes"])}
+
+    def patches(self, image):
+        """The dense SIFT patches the local head reads (None without a local head).
+
+        Parameters
+        ----------
+        image : anything :func:`animefeat.load_image` accepts, or a :meth:`working_copy`
+
+        Returns
+        -------
+        patches : LocalDescriptors or None
+        """
+        if self.local is None:
+            return None
+        if not isinstance(image, WorkingCopy):
+            image = load_for_features(image, side=self.side)
+        return dense_sift(image, side=self.side, **self.local_grid)
+
+    def patch_shares(self, patches):
+        """Each patch's share of the answer's log-odds of anime, shape (n_patches,).
+
+        The local head's score is ``w @ v + b`` with ``v`` the normalised Fisher vector
+        ``sign(r) sqrt(|r|) / ||sign(r) sqrt(|r|)||`` of the raw vector ``r``, the mean of
+        one term per patch. For one image that is ``(w / (sqrt(|r|) n)) @ r`` with
+        ``n`` the norm: linear in ``r``, so each patch's share is its term times those
+        per-image weights, divided by the number of patches. The shares add up to the
+        score without its intercept, exactly; the approximation is that each weight
+        holds the image's own normalisation fixed (a patch's share is what it adds at
+        that scale, not what removing it would change). Times the combiner's weight on
+        the local view, they are in the answer's log-odds.
+        """
+        if self.local is None or patches is None or not len(patches):
+            return np.zeros(0 if patches is None else len(patches))
+        encoder = self.local.named_steps["encode"]
+        w = self.local.named_steps["classify"].coef_[0]
+        raw = encoder.raw(patches.descriptors)
+        root = np.sqrt(np.abs(raw))
+        norm = np.linalg.norm(root)
+        if norm == 0:
+            return np.zeros(len(patches))
+        effective = np.divide(w, root * norm, out=np.zeros_like(w), where=root > 0)
+        terms = encoder.patch_terms(patches.descriptors)
+        return self.combiner.coef_[0][1] * (terms @ effective) / len(patches)
 
     @property
     def feature_names(self):
@@ -317,12 +388,15 @@ class AnimefeatModel:
                              "that animefeat can walk; retrain it with `animefeat train`")
         return heads
 
-    def predict_vectors(self, X, *, explain=5):
+    def predict_vectors(self, X, *, descriptors=None, explain=5):
         """Predictions for rows of precomputed features.
 
         Parameters
         ----------
         X : ndarray of shape (n_images, n_features)
+        descriptors : sequence of ndarray, optional
+            Each image's patch descriptors (``patches(image).descriptors``); required
+            when the model has a local head.
         explain : int
             How many contributions each explanation lists (0 for none).
 
@@ -337,12 +411,29 @@ class AnimefeatModel:
         p_anime = head.predict_proba(Xs)
         if explain:
             _, effects = head.attributions(Xs)
+        local_share = None
+        if self.local is not None:
+            if descriptors is None or len(descriptors) != len(X):
+                raise ValueError("this model also reads local patterns: pass each image's "
+                                 "descriptors (see AnimefeatModel.patches)")
+            # The combiner reads the booster's own log-odds (before its calibration).
+            w_structure, w_local = self.combiner.coef_[0]
+            local_odds = self.local.decision_function(list(descriptors))
+            local_share = w_local * local_odds
+            p_anime = expit(w_structure * head.raw(Xs) + local_share
+                            + self.combiner.intercept_[0])
+            if explain:
+                effects = w_structure * effects
         p_drawing = drawing.predict_proba(X[:, drawn])
         names = [self.feature_names[i] for i in style]
         out = []
         for k, (x, pa, pd) in enumerate(zip(Xs, p_anime, p_drawing)):
-            reasons = (contributions(effects[k], x, names, top=explain, side=self.side)
-                       if explain else [])
+            reasons = []
+            if explain:
+                local = None if local_share is None else (
+                    float(local_share[k]), float(expit(local_odds[k])))
+                reasons = contributions(effects[k], x, names, top=explain, side=self.side,
+                                        local=local)
             out.append(Prediction(
                 label="anime" if pa >= 0.5 else "cartoon",
                 probabilities={"anime": float(pa), "cartoon": float(1 - pa)},
@@ -356,7 +447,12 @@ class AnimefeatModel:
     def predict(self, image, *, explain=5):
         """Classify one image (anything :func:`load_image` accepts, or a
         :meth:`working_copy`)."""
-        return self.predict_vectors(self.features(image)[None, :], explain=explain)[0]
+        if self.local is not None and not isinstance(image, WorkingCopy):
+            image = self.working_copy(image)
+        patches = self.patches(image)
+        return self.predict_vectors(
+            self.features(image)[None, :], explain=explain,
+            descriptors=None if patches is None else [patches.descriptors])[0]
 
     def warm_up(self):
         """Classify one small synthetic drawing, so that the first real image is fast.
@@ -400,6 +496,8 @@ class AnimefeatModel:
             "drawing": self.drawing,
             "feature_names": self.feature_names,
             "drawing_threshold": self.drawing_threshold,
+            "local": self.local,
+            "combiner": self.combiner,
         }
         sio.dump(payload, path, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
         card = dict(self.card)
@@ -426,12 +524,14 @@ class AnimefeatModel:
             payload = sio.load(path, trusted=list(untrusted))
         except Exception as exc:
             raise ModelError(f"{path.name!r} could not be loaded: {exc}") from None
-        if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
-            raise ModelError(f"{path.name!r} is not an animefeat model of format {MODEL_FORMAT}")
+        if not isinstance(payload, dict) or payload.get("format") not in READ_FORMATS:
+            raise ModelError(f"{path.name!r} is not an animefeat model of format "
+                             f"{' or '.join(map(str, READ_FORMATS))}")
         if list(payload["feature_names"]) != card["feature_names"]:
             raise ModelError("the model file and its card disagree on the feature names")
         return cls(payload["extractor"], payload["style"], payload["drawing"], card,
-                   drawing_threshold=payload["drawing_threshold"])
+                   drawing_threshold=payload["drawing_threshold"],
+                   local=payload.get("local"), combiner=payload.get("combiner"))
 
 
 def verify_model_file(path):
@@ -631,25 +731,33 @@ def classify_many(images, *, model=None, n_jobs=None, explain=5, on_error="raise
         raise ValueError(f"on_error must be 'raise' or 'return', got {on_error!r}")
     model = _as_model(model)
     images = list(images)
-    # Workers get the family names, never the model: nothing large crosses processes.
-    families, side = model.families, model.side
+    # Workers get the family names and the grid, never the model: nothing large crosses
+    # processes.
+    families, side, grid = model.families, model.side, model.local_grid
     if n_jobs in (None, 1) or len(images) < 2:
-        rows = [_features_or_error(im, families, side, on_error) for im in images]
+        rows = [_features_or_error(im, families, side, grid, on_error) for im in images]
     else:
         rows = Parallel(n_jobs=n_jobs)(
-            delayed(_features_or_error)(im, families, side, on_error) for im in images)
+            delayed(_features_or_error)(im, families, side, grid, on_error) for im in images)
     good = [i for i, r in enumerate(rows) if not isinstance(r, AnimefeatError)]
     out = list(rows)
     if good:
-        preds = model.predict_vectors(np.vstack([rows[i] for i in good]), explain=explain)
+        preds = model.predict_vectors(
+            np.vstack([rows[i][0] for i in good]), explain=explain,
+            descriptors=None if grid is None else [rows[i][1] for i in good])
         for i, pred in zip(good, preds):
             out[i] = pred
     return out
 
 
-def _features_or_error(image, families, side, on_error):
+def _features_or_error(image, families, side, grid, on_error):
+    """``(feature vector, descriptors or None)`` of one image, or its error."""
     try:
-        return model_features(image, families, side=side)
+        rgb = load_for_features(image, side=side)
+        vector = extract_features(rgb, families=families, side=side)
+        if grid is None:
+            return vector, None
+        return vector, dense_sift(rgb, side=side, **grid).descriptors
     except AnimefeatError as exc:
         if on_error == "raise":
             raise

@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 from joblib import Parallel, delayed
 from PIL import Image
+from scipy.special import expit
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import brier_score_loss, confusion_matrix, roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
@@ -653,6 +654,110 @@ def nested_leave_one_source_out(table, y, *, candidates, of=None, mask=None, see
     return proba, choices
 
 
+def structure_fitter(table, y, images, *, params, seed=0):
+    """The structural booster for :func:`animefeat.stack.fit_stack`, over ``images``.
+
+    Returns ``fit(train, test)``: an uncalibrated booster fitted on the rows of
+    ``images[train]`` (their degraded copies too, when ``table`` holds them), every
+    (source, label) cell weighed alike, and the log-odds of the originals of
+    ``images[test]`` (None when ``test`` is None).
+    """
+    sources = np.asarray(table.dataset.sources)
+
+    def fit(train, test):
+        rows = np.isin(table.origin, images[train])
+        origin = table.origin[rows]
+        booster = HistGradientBoostingClassifier(random_state=seed, **params).fit(
+            trainable(table.X[rows], sources[origin]), y[origin],
+            sample_weight=source_weights(sources[origin], y[origin]))
+        if test is None:
+            return booster, None
+        # Table rows are in dataset order, as the sorted images[test] are.
+        keep = np.isin(table.origin, images[test]) & ~table.augmented
+        return booster, booster.decision_function(table.X[keep])
+    return fit
+
+
+def stacked_leave_one_source_out(full, y, sets, *, choices, of=None, mask=None, seed=0,
+                                 local_params=None, inner_folds=4, cache_dir=None,
+                                 progress=True):
+    """Leave-one-source-out of the combined style head (:mod:`animefeat.stack`).
+
+    For each source left out, on the other sources alone: the structural booster of
+    the recipe chosen without that source (``choices``, from
+    :func:`nested_leave_one_source_out`), the local head (its codebook included) and
+    the combiner, fitted on out-of-fold log-odds of ``inner_folds`` groups of whole
+    sources. Nothing of the left-out source shapes any of them.
+
+    Parameters
+    ----------
+    full : FeatureTable
+        Holds the columns of ``of`` and the degraded copies.
+    y : ndarray of shape (n_images,), int
+    sets : list of ndarray
+        Every image's descriptors (:func:`descriptor_sets`).
+    choices : dict
+        Source left out -> recipe (``families``, ``params``, ``augment``).
+    of : sequence of str, optional
+    mask : ndarray of shape (n_images,), bool, optional
+    seed : int
+    local_params : dict, optional
+        :func:`animefeat.stack.local_head` arguments; :data:`~animefeat.stack.LOCAL_PARAMS`.
+    inner_folds : int
+    cache_dir : str or Path, optional
+        Each fold's held-out answers are kept there (keyed by the table, the source,
+        its recipe and the local settings).
+    progress : bool
+
+    Returns
+    -------
+    proba : dict
+        ``structure``, ``local`` (each view alone, uncalibrated) and ``stack`` (the
+        combiner's, calibrated): held-out P(anime), shape (n_images,), NaN outside.
+    weights : dict
+        Source left out -> the combiner's ``structure``, ``local`` and ``intercept``.
+    """
+    from .stack import LOCAL_GRID, LOCAL_PARAMS, fit_stack, local_head
+
+    local_params = dict(LOCAL_PARAMS if local_params is None else local_params)
+    n = len(full.dataset)
+    mask = np.ones(n, bool) if mask is None else np.asarray(mask)
+    sources = np.asarray(full.dataset.sources)
+    proba = {v: np.full(n, np.nan) for v in ("structure", "local", "stack")}
+    weights = {}
+    for source in tqdm(sorted(choices), desc="stacked", disable=not progress):
+        recipe = choices[source]
+        test = np.flatnonzero(mask & (sources == source))
+
+        def fold(recipe=recipe, test=test, source=source):
+            train = np.flatnonzero(mask & (sources != source))
+            table = _recipe_table(full, recipe, of)
+            stack, _ = fit_stack(
+                structure_fitter(table, y, train, params=recipe["params"], seed=seed),
+                [sets[i] for i in train], y[train], sources[train],
+                local=local_head(seed=seed, **local_params),
+                weight=source_weights(sources[train], y[train]),
+                inner_folds=inner_folds, seed=seed)
+            keep = np.isin(table.origin, test) & ~table.augmented
+            X_test, sets_test = table.X[keep], [sets[i] for i in test]
+            views = np.column_stack([expit(stack.log_odds(X_test, sets_test)),
+                                     stack.predict_proba_anime(X_test, sets_test)])
+            coef = stack.combiner.coef_[0]
+            return {"p": views, "weights": {"structure": float(coef[0]),
+                                            "local": float(coef[1]),
+                                            "intercept": float(stack.combiner.intercept_[0])}}
+
+        out = _cached_part(cache_dir, full, "stacked", {
+            "of": of, "source": str(source), "recipe": recipe, "local": local_params,
+            "inner_folds": inner_folds, "n_test": len(test), "seed": seed,
+            "grid": {k: list(v) if isinstance(v, tuple) else v for k, v in LOCAL_GRID.items()}},
+            fold)
+        for k, view in enumerate(("structure", "local", "stack")):
+            proba[view][test] = out["p"][:, k]
+        weights[str(source)] = out["weights"]
+    return proba, weights
+
+
 #: A prediction at least this sure that is wrong counts as a confident mistake.
 CONFIDENT = 0.9
 
@@ -740,7 +845,8 @@ def expected_calibration_error(y, proba, *, n_bins=10):
 
 def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, search=True,
           augment=True, n_jobs=None, cache_dir=None, evaluate=True, progress=True,
-          side=WORK_SIDE, drawing_families=DRAWING_FAMILIES, candidates=None, nested=False):
+          side=WORK_SIDE, drawing_families=DRAWING_FAMILIES, candidates=None, nested=False,
+          local=False):
     """Train a model from a labelled folder, with its card and its held-out metrics.
 
     Every fit weighs each (source, label) cell alike (:func:`source_weights`), may train
@@ -787,6 +893,11 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
     nested : bool
         Also evaluate the choice itself by nested leave-one-source-out
         (:func:`nested_leave_one_source_out`, slow): the card's honest headline.
+    local : bool
+        Add the local patterns (:mod:`animefeat.stack`): dense SIFT as a Fisher vector,
+        combined with the structural head by a logistic regression fitted on
+        out-of-fold log-odds of whole-source groups. Evaluated by
+        :func:`stacked_leave_one_source_out` (on the nested choices with ``nested``).
 
     Returns
     -------
@@ -840,6 +951,14 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
                                  side=side).fit()
     style = _fit(calibrated_booster(params, seed=seed, by_source=_by_source(sources[origin])),
                  trainable(table.X[rows], sources[origin]), y_anime[origin], sources[origin])
+    local_head_ = combiner = None
+    if local:
+        local_head_, combiner, local_report = _fit_local(
+            dataset, full, table, style, y_anime, drawings, params=params, seed=seed,
+            side=side, of=computed, recipe=recipe, n_jobs=n_jobs, cache_dir=cache_dir,
+            progress=progress, evaluate=evaluate,
+            choices=held_out["choices"] if evaluate and nested and searching else None)
+        report.update(local_report)
     drawing = drawing_check(seed=seed).fit(
         trainable(drawing_table.X, sources[drawing_table.origin]),
         y_drawing[drawing_table.origin],
@@ -868,7 +987,58 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
                                "sources: (mean over sources + worst source) / 2, "
                                "uncalibrated boosters",
                       "results": scored}
-    return AnimefeatModel(extractor, style, drawing, card, drawing_threshold=threshold)
+    if local:
+        from .stack import LOCAL_GRID, LOCAL_PARAMS
+
+        card["hyperparameters"]["local"] = {
+            "grid": {"step": LOCAL_GRID["step"], "sizes": list(LOCAL_GRID["sizes"])},
+            **LOCAL_PARAMS,
+            "combiner": "logistic regression on the structure's raw log-odds and the local "
+                        "head's, fitted on out-of-fold log-odds of 4 groups of whole sources"}
+        card["hyperparameters"]["combiner_weights"] = {
+            "structure": float(combiner.coef_[0][0]), "local": float(combiner.coef_[0][1]),
+            "intercept": float(combiner.intercept_[0])}
+    return AnimefeatModel(extractor, style, drawing, card, drawing_threshold=threshold,
+                          local=local_head_, combiner=combiner)
+
+
+def _fit_local(dataset, full, table, style, y, drawings, *, params, seed, side, of, recipe,
+               n_jobs, cache_dir, progress, evaluate, choices):
+    """The local head and the combiner on every drawing, and their held-out report."""
+    from .stack import LOCAL_GRID, LOCAL_PARAMS, fit_stack, local_head
+
+    sources = np.asarray(dataset.sources)
+    sets = descriptor_sets(dataset, side=side, n_jobs=n_jobs, cache_dir=cache_dir,
+                           progress=progress, **LOCAL_GRID)
+    report = {}
+    if evaluate:
+        fast = choices is None
+        if fast:
+            choices = {str(s): recipe for s in np.unique(sources[drawings])}
+        proba, weights = stacked_leave_one_source_out(
+            full, y, sets, choices=choices, of=of, mask=drawings, seed=seed,
+            cache_dir=cache_dir, progress=progress)
+        d = drawings
+        block = metrics(y[d], proba["stack"][d], sources[d])
+        block["views"] = {v: metrics(y[d], proba[v][d], sources[d])
+                          for v in ("structure", "local")}
+        block["combiner_weights"] = weights
+        block["selection"] = (
+            "structure: the shipped recipe (chosen on all sources)" if fast else
+            "structure: the recipe chosen without the source (nested); local head, "
+            "codebook and combiner fitted without it")
+        report["stacked_leave_one_source_out"] = block
+    train_idx = np.flatnonzero(drawings)
+    inner = structure_fitter(table, y, train_idx, params=params, seed=seed)
+
+    def fit_structure(train, test):
+        # On all the drawings: the style head's own booster (the same fit), not a refit.
+        return (style.estimator_, None) if test is None else inner(train, test)
+
+    stack, _ = fit_stack(fit_structure, [sets[i] for i in train_idx], y[train_idx],
+                         sources[train_idx], local=local_head(seed=seed, **LOCAL_PARAMS),
+                         weight=source_weights(sources[train_idx], y[train_idx]), seed=seed)
+    return stack.local, stack.combiner, report
 
 
 #: Bumped whenever the evaluation protocol changes, so cached held-out scores are redone.
