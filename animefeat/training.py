@@ -893,11 +893,13 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
     nested : bool
         Also evaluate the choice itself by nested leave-one-source-out
         (:func:`nested_leave_one_source_out`, slow): the card's honest headline.
-    local : bool
+    local : bool or dict
         Add the local patterns (:mod:`animefeat.stack`): dense SIFT as a Fisher vector,
         combined with the structural head by a logistic regression fitted on
         out-of-fold log-odds of whole-source groups. Evaluated by
         :func:`stacked_leave_one_source_out` (on the nested choices with ``nested``).
+        A dict gives :func:`animefeat.stack.local_head` arguments other than
+        :data:`~animefeat.stack.LOCAL_PARAMS` (a small codebook for a small folder).
 
     Returns
     -------
@@ -956,7 +958,7 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
         local_head_, combiner, local_report = _fit_local(
             dataset, full, table, style, y_anime, drawings, params=params, seed=seed,
             side=side, of=computed, recipe=recipe, n_jobs=n_jobs, cache_dir=cache_dir,
-            progress=progress, evaluate=evaluate,
+            progress=progress, evaluate=evaluate, local_params=_local_params(local),
             choices=held_out["choices"] if evaluate and nested and searching else None)
         report.update(local_report)
     drawing = drawing_check(seed=seed).fit(
@@ -988,11 +990,11 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
                                "uncalibrated boosters",
                       "results": scored}
     if local:
-        from .stack import LOCAL_GRID, LOCAL_PARAMS
+        from .stack import LOCAL_GRID
 
         card["hyperparameters"]["local"] = {
             "grid": {"step": LOCAL_GRID["step"], "sizes": list(LOCAL_GRID["sizes"])},
-            **LOCAL_PARAMS,
+            **_local_params(local),
             "combiner": "logistic regression on the structure's raw log-odds and the local "
                         "head's, fitted on out-of-fold log-odds of 4 groups of whole sources"}
         card["hyperparameters"]["combiner_weights"] = {
@@ -1002,10 +1004,17 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
                           local=local_head_, combiner=combiner)
 
 
+def _local_params(local):
+    """The local head's settings for ``train(local=...)``: the defaults or a dict's."""
+    from .stack import LOCAL_PARAMS
+
+    return {**LOCAL_PARAMS, **(local if isinstance(local, dict) else {})}
+
+
 def _fit_local(dataset, full, table, style, y, drawings, *, params, seed, side, of, recipe,
-               n_jobs, cache_dir, progress, evaluate, choices):
+               n_jobs, cache_dir, progress, evaluate, choices, local_params):
     """The local head and the combiner on every drawing, and their held-out report."""
-    from .stack import LOCAL_GRID, LOCAL_PARAMS, fit_stack, local_head
+    from .stack import LOCAL_GRID, fit_stack, local_head
 
     sources = np.asarray(dataset.sources)
     sets = descriptor_sets(dataset, side=side, n_jobs=n_jobs, cache_dir=cache_dir,
@@ -1017,7 +1026,7 @@ def _fit_local(dataset, full, table, style, y, drawings, *, params, seed, side, 
             choices = {str(s): recipe for s in np.unique(sources[drawings])}
         proba, weights = stacked_leave_one_source_out(
             full, y, sets, choices=choices, of=of, mask=drawings, seed=seed,
-            cache_dir=cache_dir, progress=progress)
+            local_params=local_params, cache_dir=cache_dir, progress=progress)
         d = drawings
         block = metrics(y[d], proba["stack"][d], sources[d])
         block["views"] = {v: metrics(y[d], proba[v][d], sources[d])
@@ -1036,7 +1045,7 @@ def _fit_local(dataset, full, table, style, y, drawings, *, params, seed, side, 
         return (style.estimator_, None) if test is None else inner(train, test)
 
     stack, _ = fit_stack(fit_structure, [sets[i] for i in train_idx], y[train_idx],
-                         sources[train_idx], local=local_head(seed=seed, **LOCAL_PARAMS),
+                         sources[train_idx], local=local_head(seed=seed, **local_params),
                          weight=source_weights(sources[train_idx], y[train_idx]), seed=seed)
     return stack.local, stack.combiner, report
 

@@ -37,3 +37,36 @@ def tiny_model_path(tiny_folder, tmp_path_factory):
     model = train(tiny_folder, name="tiny", version="0", search=False, augment=False,
                   progress=False)
     return model.save(tmp_path_factory.mktemp("model") / "tiny.skops")
+
+
+@pytest.fixture(scope="session")
+def local_folder(tmp_path_factory):
+    """Four sources, each with anime and cartoon drawings, and a source of photos, in the
+    manifest layout: enough sources for the combiner's whole-source folds."""
+    from synth import anime, cartoon, encode, photo
+
+    root = tmp_path_factory.mktemp("local") / "data"
+    root.mkdir(parents=True)
+    rows = ["path,label,source,group"]
+    for s in range(4):
+        for label, make in (("anime", anime), ("cartoon", cartoon)):
+            for i in range(5):
+                name = f"s{s}_{label}{i}.png"
+                (root / name).write_bytes(encode(make(seed=100 * s + i)))
+                rows.append(f"{name},{label},s{s},")
+    for i in range(8):
+        (root / f"photo{i}.png").write_bytes(encode(photo(seed=i)))
+        rows.append(f"photo{i}.png,photo,snaps,")
+    (root / "manifest.csv").write_text("\n".join(rows) + "\n")
+    return root
+
+
+@pytest.fixture(scope="session")
+def local_model_path(local_folder, tmp_path_factory):
+    """A model with a local head (a 4-Gaussian codebook), trained on ``local_folder``."""
+    from animefeat.training import train
+
+    model = train(local_folder, name="tiny-local", version="0", search=False, augment=False,
+                  progress=False, local={"n_components": 4, "pca_components": 16,
+                                         "max_descriptors": 5000})
+    return model.save(tmp_path_factory.mktemp("local-model") / "tiny-local.skops")
