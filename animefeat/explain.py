@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["EVIDENCE", "Contribution", "contributions", "describe", "grouped", "has_template"]
+__all__ = ["EVIDENCE", "Contribution", "contributions", "describe", "grouped", "has_template",
+           "patch_map"]
 
 # Plain-language templates: what a person can check by looking, with a unit. Fields:
 # {v} the value, {pct} the value as a percentage, {n2} 2 ** value (an entropy in bits said
@@ -245,3 +246,42 @@ def grouped(explanation, label):
     other = "cartoon" if label == "anime" else "anime"
     return [(s, [c for c in explanation if c.side == s]) for s in (label, other)
             if any(c.side == s for c in explanation)]
+
+
+def patch_map(shares, positions, sizes, shape):
+    """Where the picture looks anime or cartoon: the patches' shares as a smooth map.
+
+    Parameters
+    ----------
+    shares : ndarray of shape (n_patches,)
+        Each patch's share of the log-odds of anime
+        (:meth:`animefeat.model.AnimefeatModel.patch_shares`).
+    positions : ndarray of shape (n_patches, 2)
+        Patch centres ``(x, y)`` in pixels of the working copy.
+    sizes : ndarray of shape (n_patches,)
+        Patch diameters in pixels.
+    shape : tuple of 2 int
+        ``(h, w)`` of the working copy.
+
+    Returns
+    -------
+    heat : ndarray of shape (h, w), float64
+        Positive towards anime, negative towards cartoon. Each share is spread over its
+        patch by a Gaussian of a quarter of the patch's size (reflected at the border),
+        so the map adds up to the sum of the shares.
+    """
+    import cv2
+
+    h, w = shape
+    heat = np.zeros((h, w))
+    shares = np.asarray(shares, dtype=np.float64)
+    positions = np.asarray(positions, dtype=np.float64).reshape(-1, 2)
+    sizes = np.asarray(sizes, dtype=np.float64)
+    for size in np.unique(sizes):
+        sel = sizes == size
+        layer = np.zeros((h, w))
+        cols = np.clip(np.rint(positions[sel, 0]).astype(int), 0, w - 1)
+        rows = np.clip(np.rint(positions[sel, 1]).astype(int), 0, h - 1)
+        np.add.at(layer, (rows, cols), shares[sel])
+        heat += cv2.GaussianBlur(layer, (0, 0), sigmaX=size / 4, borderType=cv2.BORDER_REFLECT)
+    return heat

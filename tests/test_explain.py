@@ -120,3 +120,21 @@ def test_a_photo_gets_no_verdict():
     pred = _prediction(0.95, is_drawing=False)
     assert not pred.confident
     assert pred.verdict == "This looks like a photo; the style answer would be a guess"
+
+
+def test_the_patch_map_puts_each_share_around_its_patch_and_keeps_the_total():
+    from animefeat.explain import patch_map
+
+    heat = patch_map([2.0, -1.0], [(20, 30), (80, 60)], [16.0, 32.0], (100, 120))
+    assert heat.shape == (100, 120)
+    assert heat.sum() == pytest.approx(1.0, abs=1e-9)
+    assert np.unravel_index(heat.argmax(), heat.shape) == (30, 20)  # (row, column)
+    assert np.unravel_index(heat.argmin(), heat.shape) == (60, 80)
+    # The small patch's share stays within about its own window.
+    assert heat[30, 20 + 16] < 0.05 * heat[30, 20]
+
+
+def test_the_patch_map_of_no_patches_is_zero():
+    from animefeat.explain import patch_map
+
+    assert not patch_map([], np.zeros((0, 2)), [], (10, 12)).any()

@@ -1,7 +1,6 @@
 """The model with a local head (format 3): save/load, the combined answer, its reasons and
 the patch shares. Trained on synthetic drawings; scored on seeds it never saw."""
 
-import numpy as np
 import pytest
 from scipy.special import expit
 from synth import anime, cartoon, encode

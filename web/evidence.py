@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image
 
 from animefeat.detect.eyes import find_eyes
+from animefeat.explain import patch_map
 from animefeat.features.edges import canny
 from animefeat.features.face import drawn_faces
 from animefeat.features.lines import line_mask
@@ -23,7 +24,7 @@ from animefeat.features.shading import edge_kinds
 __all__ = ["visual_evidence"]
 
 
-def visual_evidence(work, *, image_shape=None):
+def visual_evidence(work, *, image_shape=None, model=None):
     """What the page draws over the image for each kind of reason.
 
     Parameters
@@ -33,6 +34,8 @@ def visual_evidence(work, *, image_shape=None):
     image_shape : tuple, optional
         (H, W) of the image as shown; boxes are given as shares of it. Defaults to the
         original size implied by the working copy.
+    model : AnimefeatModel, optional
+        With a local head, ``patches`` maps where the picture looks anime or cartoon.
 
     Returns
     -------
@@ -43,7 +46,9 @@ def visual_evidence(work, *, image_shape=None):
         outline pixels, the edge pixels and the shadow steps. ``palette``: the main
         colours, ``[{"rgb": "#rrggbb", "share": s}, ...]``, most used first.
         ``faces``: ``[{"box": [x, y, w, h], "score": p, "eyes": [[x, y, w, h], ...]}]``
-        in shares of the shown image.
+        in shares of the shown image. ``patches`` (only with a model that reads local
+        patterns): a PNG data URL of the region, purple where patches pull towards
+        anime, orange towards cartoon, more opaque where they pull harder.
     """
     top, bottom, left, right = work.crop
     h, w = work.grey.shape
@@ -55,9 +60,13 @@ def visual_evidence(work, *, image_shape=None):
         return [round((left + x) / width, 4), round((top + y) / height, 4),
                 round(bw / width, 4), round(bh / height, 4)]
 
-    def png(mask, colour):
-        rgba = np.zeros((h, w, 4), np.uint8)
-        rgba[mask] = colour
+    def png(mask, colour=None):
+        # A mask in one colour, or (colour None) an RGBA picture as it is.
+        if colour is None:
+            rgba = mask
+        else:
+            rgba = np.zeros((h, w, 4), np.uint8)
+            rgba[mask] = colour
         buffer = io.BytesIO()
         Image.fromarray(rgba).save(buffer, format="PNG", optimize=True)
         return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
@@ -81,7 +90,7 @@ def visual_evidence(work, *, image_shape=None):
     faces = [{"box": box(f), "score": round(float(q), 4),
               "eyes": [box(e) for e in find_eyes(work.rgb, tuple(f))]}
              for f, q in zip(boxes, p)]
-    return {
+    out = {
         "box": box((0, 0, w, h)),
         "lines": png(line_mask(work), (230, 30, 90, 255)),
         "edges": png(canny(work) & work.foreground, (0, 150, 255, 255)),
@@ -89,3 +98,25 @@ def visual_evidence(work, *, image_shape=None):
         "palette": palette,
         "faces": faces,
     }
+    if model is not None and model.local is not None:
+        out["patches"] = _patch_png(work, model, png)
+    return out
+
+
+# The page's two style colours (style.css: --anime, --cartoon).
+_ANIME_RGB, _CARTOON_RGB = (123, 31, 162), (179, 80, 0)
+
+
+def _patch_png(work, model, png):
+    """The local patterns' map (:func:`animefeat.explain.patch_map`) as a PNG data URL."""
+    patches = model.patches(work)
+    heat = patch_map(model.patch_shares(patches), patches.positions, patches.sizes,
+                     work.grey.shape)
+    peak = np.abs(heat).max()
+    rgba = np.zeros((*heat.shape, 4), np.uint8)
+    if peak > 0:
+        strength = np.abs(heat) / peak
+        rgba[..., :3] = np.where((heat > 0)[..., None], _ANIME_RGB, _CARTOON_RGB)
+        # Faint pulls (under a tenth of the strongest) are left clear.
+        rgba[..., 3] = np.where(strength >= 0.1, 40 + 180 * strength, 0).astype(np.uint8)
+    return png(rgba)

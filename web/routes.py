@@ -79,7 +79,7 @@ def classify():
     work = model.working_copy(data, limits=limits)
     body = model.predict(work).to_dict()
     if request.args.get("evidence") in ("1", "true", "yes"):
-        body["evidence"] = visual_evidence(work)
+        body["evidence"] = visual_evidence(work, model=model)
     return jsonify(body)
 
 

@@ -270,3 +270,34 @@ def test_the_faces_button_draws_the_detected_face_where_it_is(page, shipped_serv
     # Pressing it again hides the boxes; pointing at a reason no longer leaves them pinned.
     page.click("#views button[data-kind=faces]")
     assert not page.is_visible("#boxes")
+
+
+@pytest.fixture(scope="module")
+def local_server(local_model_path):
+    """The page with a model that reads local patterns."""
+    from animefeat_web import create_app
+
+    import animefeat as af
+
+    srv = _serve(create_app({"MODEL": af.load_model(local_model_path)}))
+    yield f"http://127.0.0.1:{srv.effective_port}/"
+    srv.close()
+
+
+def test_the_map_button_draws_where_it_looks_anime_or_cartoon(page, local_server, tmp_path):
+    page.goto(local_server)
+    page.set_input_files("#file", _write(tmp_path, "a.png", encode(anime(seed=960))))
+    page.wait_for_selector("#detail:not([hidden])")
+    button = "#views button[data-kind=patches]"
+    assert page.is_visible(button)
+    page.click(button)
+    assert page.is_visible("#mask")
+    assert page.get_attribute("#mask", "src") == page.evaluate("selected.data.evidence.patches")
+    assert "look anime (purple) or cartoon (orange)" in page.inner_text("#legend")
+
+
+def test_the_map_button_is_hidden_for_a_model_without_local_patterns(page, server, tmp_path):
+    page.goto(server)
+    page.set_input_files("#file", _write(tmp_path, "a.png", encode(anime(seed=961))))
+    page.wait_for_selector("#detail:not([hidden])")
+    assert not page.is_visible("#views button[data-kind=patches]")

@@ -172,3 +172,29 @@ def test_nothing_written_to_disk(client, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     post_file(client, encode(cartoon(seed=305)), query="?evidence=1")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_model_with_local_patterns_maps_where_they_pull(local_model_path):
+    # The map is a PNG over the drawing's region; every pixel is clear, purple (anime)
+    # or orange (cartoon), and the local patterns' reason points at it.
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    local = create_app({"MODEL": af.load_model(local_model_path)}).test_client()
+    r = post_file(local, encode(anime(seed=950)), query="?evidence=1")
+    ev = r.json["evidence"]
+    png = base64.b64decode(ev["patches"].split(",", 1)[1])
+    rgba = np.asarray(Image.open(io.BytesIO(png)))
+    assert rgba.shape[2] == 4 and (rgba[..., 3] > 0).any()
+    colours = {tuple(c) for c in rgba[rgba[..., 3] > 0][:, :3]}
+    assert colours <= {(123, 31, 162), (179, 80, 0)}
+    # Every reason, the local patterns' among them, names evidence the page can show.
+    assert all(c["evidence"] in ev for c in r.json["explanation"])
+
+
+def test_a_model_without_local_patterns_draws_no_map(client):
+    r = post_file(client, encode(anime(seed=951)), query="?evidence=1")
+    assert "patches" not in r.json["evidence"]

@@ -11,6 +11,7 @@ const EVIDENCE_LEGEND = {
   shading: "Shadow steps inside one colour (orange).",
   palette: "The main colours, most used first.",
   faces: "Drawn faces (green) and eyes (yellow).",
+  patches: "Where the strokes and details look anime (purple) or cartoon (orange), patch by patch.",
 };
 const results = [];  // {file, url, card, data | error}
 let queue = [], running = 0, done = 0, total = 0, selected = null;
@@ -157,6 +158,8 @@ function select(item) {
     reasons.append(h, ol);
   }
   $("model").textContent = `model ${data.model.name} v${data.model.version}`;
+  // The map of local patterns exists only for a model that reads them.
+  $("views").querySelector('[data-kind="patches"]').hidden = !(data.evidence && data.evidence.patches);
   pin(null);
   $("detail").hidden = false;
 }
@@ -196,7 +199,8 @@ function highlight(kind) {
   palette.hidden = true;
   $("legend").textContent = kind ? EVIDENCE_LEGEND[kind] || "" : "Point at a reason to see where it was measured.";
   if (!ev || !kind) return;
-  if (kind === "lines" || kind === "edges" || kind === "shading") {
+  if (kind === "lines" || kind === "edges" || kind === "shading" || kind === "patches") {
+    if (!ev[kind]) return;
     mask.src = ev[kind];
     place(mask, ev.box);
     mask.hidden = false;
