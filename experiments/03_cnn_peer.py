@@ -18,7 +18,8 @@ import numpy as np
 from _common import Data, parser, write_json
 
 import animefeat as af
-from animefeat.training import _folds, metrics
+from animefeat.training import metrics
+from animefeat.training.evaluation import _folds
 
 SIDE = 128
 

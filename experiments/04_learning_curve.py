@@ -21,7 +21,7 @@ import numpy as np
 from _common import Data, parser, save_figure, shipped_families, shipped_params, write_json
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from animefeat.training import _fit_predict, _folds
+from animefeat.training.evaluation import _fit_predict, _folds
 
 SHARES = (0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0)
 

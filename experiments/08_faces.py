@@ -34,7 +34,8 @@ from animefeat.data import read_dataset
 from animefeat.detect.detector import load_detector
 from animefeat.detect.train import face_crop, held_out, iou, match, paste_faces
 from animefeat.features import FAMILIES, feature_names
-from animefeat.training import _default_make, leave_one_source_out, metrics
+from animefeat.training import leave_one_source_out, metrics
+from animefeat.training.evaluation import _default_make
 
 BACKGROUNDS = ("scene-photos", "dexter-frames", "scooby-frames", "ghibli-stills",
                "newgame-art", "onepiece-art", "simpsons-art")
