@@ -5,15 +5,20 @@ For every drawing source left out: the PCA and the Gaussian mixture
 the *other* sources only (every (source, label) cell weighs alike), every image is
 encoded, and a logistic regression trained on the other sources (same weights) scores
 the source left out. Nothing of the left-out source shapes the codebook, the PCA or the
-classifier. No degraded copies yet, one codebook size, one C: a first reading of the
-representation, not a tuned model.
+classifier. No degraded copies. Each run is one variant (which patches, codebook size)
+with one or more C; the variants are compared by (mean + worst) / 2 over the sources
+left out, as the issue asks. These are choices made on the reported folds (not nested):
+the chosen variant's number flatters a little.
 
 Descriptors (:func:`animefeat.features.local.dense_sift` at the working side) are cached in
 ``results/cache`` as uint8 (OpenCV's SIFT values are whole numbers in 0..255).
 
-    python experiments/11_local_descriptors.py [--components 64] [--pca 64] [--C 1.0]
+    python experiments/11_local_descriptors.py --name figure --C 0.1 1 10
+    python experiments/11_local_descriptors.py --name all-patches --min-contrast 0 --background
+    python experiments/11_local_descriptors.py --name figure-32 --components 32
 """
 
+import json
 import time
 
 import numpy as np
@@ -30,11 +35,16 @@ SIDE = 256
 
 def main():
     p = parser(__doc__)
+    p.add_argument("--name", default="figure", help="name of this variant in the results")
     p.add_argument("--components", type=int, default=64)
     p.add_argument("--pca", type=int, default=64)
-    p.add_argument("--C", type=float, default=1.0)
+    p.add_argument("--C", type=float, nargs="+", default=[1.0],
+                   help="one or more; every C is fitted on the same encoding")
     p.add_argument("--step", type=int, default=8)
     p.add_argument("--sizes", type=int, nargs="+", default=[16, 32])
+    p.add_argument("--min-contrast", type=float, default=0.02)
+    p.add_argument("--background", action="store_true",
+                   help="keep patches on the flat background that touches the border")
     p.add_argument("--max-descriptors", type=int, default=100_000)
     args = p.parse_args()
     started = time.time()
@@ -42,10 +52,11 @@ def main():
     labels = np.asarray(dataset.labels)
     sources = np.asarray(dataset.sources)
     drawn = np.flatnonzero(np.isin(labels, ["anime", "cartoon"]))
-    sets = descriptor_sets(dataset, step=args.step, sizes=args.sizes, side=SIDE,
-                           n_jobs=args.jobs, cache_dir=RESULTS / "cache")
+    sets = descriptor_sets(dataset, step=args.step, sizes=args.sizes,
+                           min_contrast=args.min_contrast, background=args.background,
+                           side=SIDE, n_jobs=args.jobs, cache_dir=RESULTS / "cache")
     y = (labels == "anime").astype(int)
-    proba = np.full(len(labels), np.nan)
+    proba = {c: np.full(len(labels), np.nan) for c in args.C}
     for source in tqdm(np.unique(sources[drawn]), desc="sources left out"):
         train = drawn[sources[drawn] != source]
         test = drawn[sources[drawn] == source]
@@ -56,21 +67,33 @@ def main():
         encoder.fit([sets[i] for i in train], sample_weight=weight)
         X_train = encoder.transform([sets[i] for i in train])
         X_test = encoder.transform([sets[i] for i in test])
-        classifier = LogisticRegression(C=args.C, max_iter=2000)
-        classifier.fit(X_train, y[train], sample_weight=weight)
-        proba[test] = classifier.predict_proba(X_test)[:, 1]
-        print(f"{source}: {((proba[test] >= 0.5) == y[test]).mean():.3f}", flush=True)
-    report = metrics(y[drawn], proba[drawn], sources[drawn])
+        for c in args.C:
+            classifier = LogisticRegression(C=c, max_iter=2000)
+            classifier.fit(X_train, y[train], sample_weight=weight)
+            proba[c][test] = classifier.predict_proba(X_test)[:, 1]
+        tqdm.write(f"{source}: " + ", ".join(
+            f"C={c} {((proba[c][test] >= 0.5) == y[test]).mean():.3f}" for c in args.C))
+    path = args.out / "11_local_descriptors.json"
+    variants = json.loads(path.read_text()).get("variants", {}) if path.is_file() else {}
+    for c in args.C:
+        report = metrics(y[drawn], proba[c][drawn], sources[drawn])
+        variants[f"{args.name} C={c:g}"] = {
+            "settings": {"components": args.components, "pca": args.pca, "C": c,
+                         "step": args.step, "sizes": args.sizes, "side": SIDE,
+                         "min_contrast": args.min_contrast, "background": args.background,
+                         "max_descriptors": args.max_descriptors},
+            "patches_per_image": {"median": float(np.median([len(s) for s in sets])),
+                                  "min": int(min(len(s) for s in sets))},
+            "score": (report["mean_source_accuracy"] + report["worst_source_accuracy"]) / 2,
+            "leave_one_source_out": report}
+        print(f"{args.name} C={c:g}: mean {report['mean_source_accuracy']:.3f}, worst "
+              f"{report['worst_source_accuracy']:.3f}")
     write_json(args.out, "11_local_descriptors", {
         "protocol": "leave-one-source-out over the drawing sources; PCA, mixture and "
                     "logistic regression fitted on the other sources only, each (source, "
-                    "label) cell weighing alike; no degraded copies",
-        "settings": {"components": args.components, "pca": args.pca, "C": args.C,
-                     "step": args.step, "sizes": args.sizes, "side": SIDE,
-                     "max_descriptors": args.max_descriptors},
-        "patches_per_image": {"median": float(np.median([len(s) for s in sets])),
-                              "min": int(min(len(s) for s in sets))},
-        "leave_one_source_out": report}, started)
+                    "label) cell weighing alike; no degraded copies. Variants accumulate "
+                    "across runs (--name); score = (mean + worst) / 2.",
+        "variants": variants}, started)
 
 
 if __name__ == "__main__":

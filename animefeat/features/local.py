@@ -62,7 +62,8 @@ class LocalDescriptors:
         return len(self.descriptors)
 
 
-def dense_sift(image, *, step=8, sizes=(16, 32), min_contrast=0.02, side=256):
+def dense_sift(image, *, step=8, sizes=(16, 32), min_contrast=0.02, background=False,
+               side=256):
     """SIFT descriptors of patches on a regular grid, flat and background patches left out.
 
     Parameters
@@ -74,7 +75,11 @@ def dense_sift(image, *, step=8, sizes=(16, 32), min_contrast=0.02, side=256):
     sizes : sequence of int
         Patch diameters in working-copy pixels; every grid point gets one patch of each.
     min_contrast : float
-        Patches whose grey standard deviation (grey in [0, 1]) is below this are flat.
+        Patches whose grey standard deviation (grey in [0, 1]) is below this are flat
+        and left out (0 keeps them).
+    background : bool
+        Keep patches centred on the flat background that touches the border (left out
+        by default: they describe the framing, not the figure).
     side : int
         Long side of the working copy, in pixels.
 
@@ -95,8 +100,10 @@ def dense_sift(image, *, step=8, sizes=(16, 32), min_contrast=0.02, side=256):
             continue
         yy, xx = np.meshgrid(ys, xs, indexing="ij")
         centres = np.column_stack([xx.ravel(), yy.ravel()])
-        keep = _textured(work.grey, centres, size, min_contrast)
-        keep &= work.foreground[centres[:, 1].astype(int), centres[:, 0].astype(int)]
+        keep = (_textured(work.grey, centres, size, min_contrast) if min_contrast > 0
+                else np.ones(len(centres), bool))
+        if not background:
+            keep &= work.foreground[centres[:, 1].astype(int), centres[:, 0].astype(int)]
         positions.append(centres[keep])
         diameters.append(np.full(int(keep.sum()), float(size)))
     positions = np.concatenate(positions) if positions else np.zeros((0, 2))

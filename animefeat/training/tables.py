@@ -215,21 +215,21 @@ def feature_table(dataset, *, families=None, augment=True, seed=0, n_jobs=None,
     return table
 
 
-def _descriptors_of(path, step, sizes, side):
+def _descriptors_of(path, grid, side):
     rgb = load_for_features(path, side=side)
     # uint8: OpenCV's SIFT values are whole numbers in 0..255 (8 times smaller).
-    return dense_sift(rgb, step=step, sizes=sizes, side=side).descriptors.astype(np.uint8)
+    return dense_sift(rgb, side=side, **grid).descriptors.astype(np.uint8)
 
 
-def descriptor_sets(dataset, *, step=8, sizes=(16, 32), side=WORK_SIDE, n_jobs=None,
-                    cache_dir=None, progress=True):
+def descriptor_sets(dataset, *, step=8, sizes=(16, 32), min_contrast=0.02, background=False,
+                    side=WORK_SIDE, n_jobs=None, cache_dir=None, progress=True):
     """Every image's dense SIFT descriptors (:func:`~animefeat.features.local.dense_sift`).
 
     Parameters
     ----------
     dataset : Dataset or str or Path
-    step, sizes : int, sequence of int
-        The grid.
+    step, sizes, min_contrast, background
+        The grid and the patches left out (:func:`~animefeat.features.local.dense_sift`).
     side : int
         Long side of the working copy.
     n_jobs : int, optional
@@ -243,16 +243,20 @@ def descriptor_sets(dataset, *, step=8, sizes=(16, 32), side=WORK_SIDE, n_jobs=N
         One per dataset image, in dataset order.
     """
     dataset = read_dataset(dataset) if isinstance(dataset, (str, Path)) else dataset
-    key = hashlib.sha256(json.dumps({"data": dataset.manifest_sha256, "step": step,
-                                     "sizes": list(sizes), "side": side, "v": 2},
-                                    sort_keys=True).encode()).hexdigest()[:16]
+    grid = {"step": step, "sizes": tuple(sizes), "min_contrast": min_contrast,
+            "background": background}
+    spec = {"data": dataset.manifest_sha256, "step": step, "sizes": list(sizes), "side": side,
+            "v": 2}
+    if min_contrast != 0.02 or background:  # the defaults keep the keys of earlier caches
+        spec.update(min_contrast=min_contrast, background=background)
+    key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
     cached = Path(cache_dir) / f"sift-{key}.npz" if cache_dir else None
     if cached is not None and cached.is_file():
         with np.load(cached) as z:
             flat, counts = z["flat"], z["counts"]
     else:
         rows = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(_descriptors_of)(str(p), step, tuple(sizes), side) for p in dataset.paths)
+            delayed(_descriptors_of)(str(p), grid, side) for p in dataset.paths)
         sets = list(tqdm(rows, total=len(dataset), desc="descriptors", unit="img",
                          disable=not progress))
         counts = np.array([len(s) for s in sets])

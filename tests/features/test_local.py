@@ -74,3 +74,17 @@ def test_a_patch_is_described_by_its_own_window_only(size):
     near[128 - size // 4:128 + size // 4, 128 - size // 4:128 + size // 4] = 0
     assert np.array_equal(centre_descriptor(far), centre_descriptor(image))
     assert not np.array_equal(centre_descriptor(near), centre_descriptor(image))
+
+
+def test_flat_and_background_patches_are_kept_when_asked():
+    # A textured disc filling the picture, the four corners white page (21% of the
+    # area): by default the corners' patches are left out; with min_contrast=0 and
+    # background=True every grid patch is kept.
+    image = noise(seed=3)
+    yy, xx = np.mgrid[:256, :256]
+    image[(yy - 127.5) ** 2 + (xx - 127.5) ** 2 > 128 ** 2] = 255
+    grid = len(range(8, 256 - 8 + 1, 8)) ** 2
+    default = dense_sift(image, sizes=(16,), side=256)
+    everything = dense_sift(image, sizes=(16,), min_contrast=0, background=True, side=256)
+    assert 0.75 * grid < len(default) < 0.9 * grid
+    assert len(everything) == grid
