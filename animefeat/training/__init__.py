@@ -25,6 +25,7 @@ from .photo import (
     DETECTOR_FAMILIES,
     DRAWING_FAMILIES,
     MAX_DRAWINGS_FLAGGED,
+    MAX_SOURCE_FLAGGED,
     drawing_check,
     drawing_check_metrics,
     drawing_held_out,
@@ -58,7 +59,8 @@ from .tables import (
 
 __all__ = [
     "AUGMENT_QUALITY", "CONFIDENT", "DETECTOR_FAMILIES", "DRAWING_FAMILIES",
-    "EVALUATION_VERSION", "MAX_DRAWINGS_FLAGGED", "MIN_AUGMENT_SIDE", "PARAM_GRID",
+    "EVALUATION_VERSION", "MAX_DRAWINGS_FLAGGED", "MAX_SOURCE_FLAGGED", "MIN_AUGMENT_SIDE",
+    "PARAM_GRID",
     "RECIPE_CANDIDATES", "FeatureTable", "candidate_recipes", "cross_validate", "degrade",
     "descriptor_sets", "drawing_check", "drawing_check_metrics", "drawing_held_out",
     "drawing_threshold", "evaluate_recipe", "expected_calibration_error", "feature_table",

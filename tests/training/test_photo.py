@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from tabular import Spy, _table
 
-from animefeat.training import drawing_held_out, held_out_drawing_check
+from animefeat.training import drawing_held_out, drawing_threshold, held_out_drawing_check
 
 
 def test_drawing_held_out_never_scores_an_image_with_its_source_or_itself_in_training():
@@ -34,6 +34,23 @@ def test_held_out_thresholds_are_chosen_without_the_source_they_grade():
     report = held_out_drawing_check(y_drawing, proba, sources)
     assert report["threshold_per_source"]["s3"] == pytest.approx(s12[2])
     assert report["drawings_flagged_per_source"]["s3"] == pytest.approx(0.48)
-    # s1 is graded at the threshold of s2 and s3, which s3's low scores set.
-    assert report["threshold_per_source"]["s1"] == pytest.approx(s3[2])
+    # s1 is graded at the threshold of s2 and s3: 2% of their 200 drawings pooled may
+    # lie below it (4), which s3's low scores set.
+    assert report["threshold_per_source"]["s1"] == pytest.approx(s3[4])
     assert report["photos_flagged"] == 1.0
+
+
+def test_the_threshold_holds_two_percent_pooled_and_five_in_any_source():
+    # 900 easy drawings in s1 (scores 0.5..1) and 100 hard ones in s2 (0..0.5). Pooled,
+    # 2% of 1000 = 20 may be flagged; s2 alone allows 5 (5%). The threshold is the
+    # lower: s2's 6th score, so 5 of s2's drawings and none of s1's are flagged.
+    s1 = np.linspace(0.5, 1.0, 900)
+    s2 = np.linspace(0.0, 0.5, 100, endpoint=False)
+    proba = np.r_[s1, s2]
+    sources = np.repeat(["s1", "s2"], [900, 100])
+    y = np.ones(1000, int)
+    t = drawing_threshold(y, proba, sources=sources)
+    assert t == pytest.approx(s2[5])
+    assert (proba[sources == "s2"] < t).sum() == 5 and (proba[sources == "s1"] < t).sum() == 0
+    # Without sources only the pooled bound holds: 20 drawings below it.
+    assert (proba < drawing_threshold(y, proba)).sum() == 20
