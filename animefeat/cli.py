@@ -227,8 +227,8 @@ def _classify_block(paths, model_path, explain):
 class _Writer:
     """One row per file in the chosen format; errors go in their row."""
 
-    COLUMNS = ("path", "label", "p_anime", "p_cartoon", "is_drawing", "p_drawing", "reasons",
-               "error")
+    COLUMNS = ("path", "verdict", "label", "confident", "p_anime", "p_cartoon", "is_drawing",
+               "p_drawing", "reasons", "error")
 
     def __init__(self, fmt, out, explain):
         self.fmt, self.out, self.explain = fmt, out, explain
@@ -245,13 +245,16 @@ class _Writer:
         if self.fmt == "jsonl":
             self.out.write(json.dumps({"path": path, **pred.to_dict()}) + "\n")
         elif self.fmt == "csv":
-            self.csv.writerow([path, pred.label, f"{pred.probabilities['anime']:.4f}",
+            verdict = "PHOTO" if not pred.is_drawing else pred.verdict
+            self.csv.writerow([path, verdict, pred.label, pred.confident,
+                               f"{pred.probabilities['anime']:.4f}",
                                f"{pred.probabilities['cartoon']:.4f}", pred.is_drawing,
                                f"{pred.drawing_probability:.4f}", reasons, ""])
         else:
-            flag = "yes" if pred.is_drawing else "PHOTO?"
-            # "anime?": a lean between 35% and 65%, not a verdict.
-            label = pred.label if pred.confident else f"{pred.label}?"
+            flag = "yes" if pred.is_drawing else "no"
+            # "anime?": a lean between 35% and 65%, not a verdict; PHOTO: no style answer.
+            label = ("PHOTO" if not pred.is_drawing
+                     else pred.label if pred.confident else f"{pred.label}?")
             self.out.write(f"{label:8} {pred.probabilities['anime']:7.3f} {flag:>7}  "
                            f"{path}\n")
 
@@ -259,7 +262,7 @@ class _Writer:
         if self.fmt == "jsonl":
             self.out.write(json.dumps({"path": path, "error": message}) + "\n")
         elif self.fmt == "csv":
-            self.csv.writerow([path, "", "", "", "", "", "", message])
+            self.csv.writerow([path, "", "", "", "", "", "", "", "", message])
         else:
             self.out.write(f"{'ERROR':8} {'':7} {'':7}  {path}: {message}\n")
 

@@ -162,12 +162,13 @@ class Prediction:
     def verdict(self):
         """The answer in words, as a person should read it.
 
-        ``"Anime"`` or ``"Cartoon"`` when :attr:`confident`; otherwise it says how far
-        to trust the lean ("Not sure: a little more like anime"), or that the picture
-        looks like a photograph and the style answer would be a guess.
+        ``"Anime"`` or ``"Cartoon"`` when :attr:`confident`; ``"Photo"`` when the
+        picture looks like a photograph (the style answer is then a guess, kept in
+        :attr:`label`); otherwise how far to trust the lean ("Not sure: a little more
+        like anime").
         """
         if not self.is_drawing:
-            return "This looks like a photo; the style answer would be a guess"
+            return "Photo"
         if self.confident:
             return self.label.capitalize()
         p = self.probabilities["anime"]

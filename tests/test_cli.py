@@ -134,3 +134,41 @@ def test_tampered_model_is_refused_before_any_work(folder, tiny_model_path, tmp_
     captured = capsys.readouterr()
     assert status == 2 and captured.out == ""
     assert "does not match the hash on its card" in captured.err
+
+
+@pytest.fixture
+def photo_model_path(tiny_model_path, tmp_path):
+    """The tiny model with a photo check that flags every picture (threshold above 1)."""
+    from animefeat.model import AnimefeatModel
+
+    model = AnimefeatModel.load(tiny_model_path)
+    model.drawing_threshold = 1.01
+    return model.save(tmp_path / "photo-only.skops")
+
+
+def test_a_photo_reads_photo_in_the_table_and_the_csv(folder, photo_model_path, tmp_path,
+                                                     capsys):
+    main(["classify", str(folder / "a.png"), "--model", str(photo_model_path)])
+    line = capsys.readouterr().out.splitlines()[1]
+    assert line.split()[0] == "PHOTO" and line.split()[2] == "no"
+    out = tmp_path / "out.csv"
+    main(["classify", str(folder / "a.png"), "--format", "csv", "-o", str(out),
+          "--model", str(photo_model_path)])
+    row = next(csv.DictReader(io.StringIO(out.read_text())))
+    assert row["verdict"] == "PHOTO" and row["is_drawing"] == "False"
+    assert row["confident"] == "False"
+
+
+def test_the_csv_carries_the_verdict_and_whether_it_is_confident(folder, tiny_model_path,
+                                                                 tmp_path):
+    out = tmp_path / "out.csv"
+    main(["classify", str(folder / "a.png"), "--format", "csv", "-o", str(out),
+          "--model", str(tiny_model_path)])
+    row = next(csv.DictReader(io.StringIO(out.read_text())))
+    p = float(row["p_anime"])
+    confident = not 0.35 < p < 0.65
+    assert row["confident"] == str(confident)
+    if confident:
+        assert row["verdict"] == ("Anime" if p >= 0.5 else "Cartoon")
+    else:
+        assert row["verdict"].startswith("Not sure")

@@ -53,7 +53,7 @@ def test_grouped_puts_the_answers_side_first_strongest_first():
 def test_words_for_a_known_feature():
     assert describe("lines.thickness_median", 3.14, side=256) == (
         "outlines about 3.1 px thick (picture 256 px across)")
-    assert describe("colour.colours_90", 12, side=256) == "12 colours cover 90% of the drawing"
+    assert describe("colour.colours_90", 12, side=256) == "12 colours cover 90% of the picture"
 
 
 def test_an_entropy_is_said_as_a_count():
@@ -119,7 +119,8 @@ def test_verdict_says_how_sure(p, confident, verdict):
 def test_a_photo_gets_no_verdict():
     pred = _prediction(0.95, is_drawing=False)
     assert not pred.confident
-    assert pred.verdict == "This looks like a photo; the style answer would be a guess"
+    assert pred.verdict == "Photo"
+    assert pred.to_dict()["verdict"] == "Photo" and pred.to_dict()["is_drawing"] is False
 
 
 def test_the_patch_map_puts_each_share_around_its_patch_and_keeps_the_total():

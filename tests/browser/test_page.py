@@ -148,14 +148,43 @@ def test_an_ambiguous_image_is_said_to_be_unsure(page, unsure_server, tmp_path):
     _shot(page, "unsure-1280.png")
 
 
-def test_a_photo_is_not_given_a_verdict(page, server, tmp_path):
-    page.goto(server)
+@pytest.fixture(scope="module")
+def photo_server(tiny_model_path):
+    """A server whose photo check flags every picture (threshold above 1): what a
+    photograph meets, whatever the tiny model makes of a synthetic one."""
+    from animefeat_web import create_app
+
+    import animefeat as af
+
+    model = af.AnimefeatModel.load(tiny_model_path)
+    model.drawing_threshold = 1.01
+    srv = _serve(create_app({"MODEL": model}))
+    yield f"http://127.0.0.1:{srv.effective_port}/"
+    srv.close()
+
+
+def test_a_photo_leads_with_what_it_is_and_folds_the_style_guess(page, photo_server, tmp_path):
+    page.goto(photo_server)
     page.set_input_files("#file", _write(tmp_path, "photo.png", encode(photo(seed=430))))
     page.wait_for_selector("#detail:not([hidden])")
-    verdict = page.inner_text("#verdict")
-    if "photo" not in verdict:  # the tiny model's photo check is weak; say which case
-        pytest.skip(f"the tiny model took this synthetic photo for a drawing ({verdict!r})")
-    assert verdict == "This looks like a photo; the style answer would be a guess"
+    assert page.inner_text('[data-testid="verdict"]') == (
+        "This looks like a photograph, not a drawing")
+    assert page.locator('[data-testid="result"] .card-verdict').inner_text() == "Photo"
+    # The bars and reasons are folded away until asked for.
+    assert not page.is_visible("#reasons") and not page.is_visible("#p-anime")
+    page.click("text=Show the style guess anyway")
+    assert page.is_visible("#p-anime")
+    reasons = page.locator('[data-testid="reason"]').all_inner_texts()
+    assert reasons and not any("the drawing" in r for r in reasons)
+    _shot(page, "photo-1280.png")
+
+
+def test_a_drawing_shows_its_style_answer_unfolded(page, server, tmp_path):
+    page.goto(server)
+    page.set_input_files("#file", _write(tmp_path, "c.png", encode(cartoon(seed=431))))
+    page.wait_for_selector("#detail:not([hidden])")
+    assert page.evaluate("selected.data.is_drawing") is True
+    assert page.is_visible("#p-anime") and not page.is_visible("#style-guess-summary")
 
 
 def test_phone_width_has_no_horizontal_scroll(browser, server, tmp_path):

@@ -102,7 +102,7 @@ function fail(item, message) {
 function fillCard(item) {
   const { card, data, url, file } = item;
   card.classList.remove("pending");
-  card.classList.add(data.confident ? data.label : "unsure");
+  card.classList.add(!data.is_drawing ? "photo" : data.confident ? data.label : "unsure");
   const thumb = card.querySelector(".thumb");
   thumb.src = url;
   thumb.alt = `${file.name || "pasted image"}: ${data.verdict}`;
@@ -123,12 +123,16 @@ function select(item) {
   $("preview").src = url;
   $("preview").alt = `${item.file.name || "pasted image"}, the image being explained`;
   const verdict = $("verdict");
-  verdict.textContent = data.verdict;
-  verdict.className = data.confident ? data.label : "unsure";
+  // A photograph leads with what it is; its style guess folds away behind a summary.
+  verdict.textContent = data.is_drawing ? data.verdict : "This looks like a photograph, not a drawing";
+  verdict.className = !data.is_drawing ? "photo" : data.confident ? data.label : "unsure";
   const warning = $("warning");
   warning.hidden = data.is_drawing;
   warning.textContent = data.is_drawing ? "" :
-    `${percent(1 - data.drawing_probability)} sure this is a photo or something else than a drawing.`;
+    `The style answer below would be a guess: the model judges drawings. ${percent(1 - data.drawing_probability)} sure it is not one.`;
+  const guess = $("style-guess");
+  guess.open = data.is_drawing;
+  guess.classList.toggle("folded", !data.is_drawing);
   for (const k of ["anime", "cartoon"]) {
     $(`p-${k}`).value = data.probabilities[k];
     $(`t-${k}`).value = percent(data.probabilities[k]);
