@@ -123,7 +123,7 @@ def combine(combiner, log_odds):
 
 
 def fit_stack(fit_structure, X_local, y, sources, *, local=None, weight=None,
-              inner_folds=4, seed=0, encoded=None):
+              inner_folds=4, seed=0, encoded=None, copies=None):
     """Fit the combined head on the training images.
 
     Parameters
@@ -148,6 +148,10 @@ def fit_stack(fit_structure, X_local, y, sources, *, local=None, weight=None,
     encoded : ndarray of shape (n_images, n_fisher), optional
         The images' Fisher vectors under ``local``'s encoder, already fitted (saves
         encoding twice); the encoder is fitted here when None.
+    copies : sequence of ndarray, optional
+        Descriptors of each image's degraded copy (same order as ``X_local``): the
+        encoder and the logistic regressions train on them beside the images, with the
+        image's label and weight; nothing is ever scored on a copy.
 
     Returns
     -------
@@ -167,8 +171,18 @@ def fit_stack(fit_structure, X_local, y, sources, *, local=None, weight=None,
     local = clone(local_head(seed=seed) if local is None else local)
     encoder, classify = local.named_steps["encode"], local.named_steps["classify"]
     if encoded is None:
-        encoder.fit(X_local, sample_weight=weight)
+        fit_sets = list(X_local) + ([] if copies is None else list(copies))
+        encoder.fit(fit_sets, sample_weight=np.tile(weight, 1 if copies is None else 2))
         encoded = encoder.transform(X_local)
+    encoded_copies = None if copies is None else encoder.transform(copies)
+
+    def linear_fit(rows):
+        X, yy, w = encoded[rows], y[rows], weight[rows]
+        if encoded_copies is not None:
+            X = np.vstack([X, encoded_copies[rows]])
+            yy, w = np.r_[yy, yy], np.r_[w, w]
+        return clone(classify).fit(X, yy, sample_weight=w)
+
     fold, k = source_folds(sources, np.ones(len(y), bool), inner_folds, seed)
     out_of_fold = np.full((len(y), 2), np.nan)
     for g in range(k):
@@ -177,9 +191,8 @@ def fit_stack(fit_structure, X_local, y, sources, *, local=None, weight=None,
             raise ValueError("an inner fold's training sources hold one class only; "
                              "use fewer inner folds")
         _, out_of_fold[test, 0] = fit_structure(train, test)
-        linear = clone(classify).fit(encoded[train], y[train], sample_weight=weight[train])
-        out_of_fold[test, 1] = linear.decision_function(encoded[test])
+        out_of_fold[test, 1] = linear_fit(train).decision_function(encoded[test])
     combiner = LogisticRegression().fit(out_of_fold, y, sample_weight=weight)
     structure, _ = fit_structure(np.arange(len(y)), None)
-    classify.fit(encoded, y, sample_weight=weight)
+    local.steps[-1] = ("classify", linear_fit(np.arange(len(y))))
     return StyleStack(structure, local, combiner), out_of_fold

@@ -45,6 +45,8 @@ def main():
     p.add_argument("--min-contrast", type=float, default=0.02)
     p.add_argument("--background", action="store_true",
                    help="keep patches on the flat background that touches the border")
+    p.add_argument("--augment", action="store_true",
+                   help="train on each image's degraded copy too (scored on originals)")
     p.add_argument("--max-descriptors", type=int, default=100_000)
     args = p.parse_args()
     started = time.time()
@@ -55,6 +57,12 @@ def main():
     sets = descriptor_sets(dataset, step=args.step, sizes=args.sizes,
                            min_contrast=args.min_contrast, background=args.background,
                            side=SIDE, n_jobs=args.jobs, cache_dir=RESULTS / "cache")
+    copies = None
+    if args.augment:
+        copies = descriptor_sets(dataset, step=args.step, sizes=args.sizes,
+                                 min_contrast=args.min_contrast, background=args.background,
+                                 degraded=True, seed=args.seed, side=SIDE, n_jobs=args.jobs,
+                                 cache_dir=RESULTS / "cache")
     y = (labels == "anime").astype(int)
     proba = {c: np.full(len(labels), np.nan) for c in args.C}
     for source in tqdm(np.unique(sources[drawn]), desc="sources left out"):
@@ -64,12 +72,17 @@ def main():
         encoder = FisherVectorEncoder(args.components, pca_components=args.pca,
                                       max_descriptors=args.max_descriptors,
                                       random_state=args.seed)
-        encoder.fit([sets[i] for i in train], sample_weight=weight)
-        X_train = encoder.transform([sets[i] for i in train])
+        train_sets = [sets[i] for i in train]
+        y_train = y[train]
+        if copies is not None:  # each image and its degraded copy, weighing alike
+            train_sets += [copies[i] for i in train]
+            y_train, weight = np.r_[y_train, y_train], np.r_[weight, weight]
+        encoder.fit(train_sets, sample_weight=weight)
+        X_train = encoder.transform(train_sets)
         X_test = encoder.transform([sets[i] for i in test])
         for c in args.C:
             classifier = LogisticRegression(C=c, max_iter=2000)
-            classifier.fit(X_train, y[train], sample_weight=weight)
+            classifier.fit(X_train, y_train, sample_weight=weight)
             proba[c][test] = classifier.predict_proba(X_test)[:, 1]
         tqdm.write(f"{source}: " + ", ".join(
             f"C={c} {((proba[c][test] >= 0.5) == y[test]).mean():.3f}" for c in args.C))
@@ -81,6 +94,7 @@ def main():
             "settings": {"components": args.components, "pca": args.pca, "C": c,
                          "step": args.step, "sizes": args.sizes, "side": SIDE,
                          "min_contrast": args.min_contrast, "background": args.background,
+                         "augment": args.augment,
                          "max_descriptors": args.max_descriptors},
             "patches_per_image": {"median": float(np.median([len(s) for s in sets])),
                                   "min": int(min(len(s) for s in sets))},

@@ -94,3 +94,28 @@ def test_the_combined_probability_is_the_combiners_on_both_log_odds():
     expected = stack.combiner.predict_proba(z)[:, 1]
     np.testing.assert_allclose(stack.predict_proba_anime(np.zeros((3, 1)), sets[:3]), expected)
     assert isinstance(stack, StyleStack)
+
+
+def test_degraded_copies_train_the_local_head_beside_their_images_and_are_never_scored():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    from animefeat.encode import FisherVectorEncoder
+
+    fitted_rows = []
+
+    class Counting(LogisticRegression):
+        def fit(self, X, y, sample_weight=None):
+            fitted_rows.append(len(y))
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    sets, y, sources, rng = _data()
+    copies = [s + rng.normal(0, 0.05, s.shape) for s in sets]
+    head = Pipeline([("encode", FisherVectorEncoder(2, pca_components=4, max_descriptors=2000)),
+                     ("classify", Counting())])
+    _, out_of_fold = fit_stack(_uninformed, sets, y, sources, local=head, inner_folds=3,
+                               copies=copies)
+    fold, _ = source_folds(sources, np.ones(len(y), bool), 3, seed=0)
+    # Each inner fit: the training images and their copies; the last: all of both.
+    assert fitted_rows == [2 * (fold != g).sum() for g in range(3)] + [2 * len(y)]
+    assert out_of_fold.shape == (len(y), 2)

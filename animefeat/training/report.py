@@ -186,7 +186,7 @@ def structure_fitter(table, y, images, *, params, seed=0):
 
 def stacked_leave_one_source_out(full, y, sets, *, choices, of=None, mask=None, seed=0,
                                  local_params=None, inner_folds=4, cache_dir=None,
-                                 progress=True):
+                                 progress=True, copies=None):
     """Leave-one-source-out of the combined style head (:mod:`animefeat.stack`).
 
     For each source left out, on the other sources alone: the structural booster of
@@ -214,6 +214,9 @@ def stacked_leave_one_source_out(full, y, sets, *, choices, of=None, mask=None, 
         Each fold's held-out answers are kept there (keyed by the table, the source,
         its recipe and the local settings).
     progress : bool
+    copies : list of ndarray, optional
+        Every image's degraded copy's descriptors (``descriptor_sets(degraded=True)``):
+        the local head trains on them too (:func:`animefeat.stack.fit_stack`).
 
     Returns
     -------
@@ -243,7 +246,8 @@ def stacked_leave_one_source_out(full, y, sets, *, choices, of=None, mask=None, 
                 [sets[i] for i in train], y[train], sources[train],
                 local=local_head(seed=seed, **local_params),
                 weight=source_weights(sources[train], y[train]),
-                inner_folds=inner_folds, seed=seed)
+                inner_folds=inner_folds, seed=seed,
+                copies=None if copies is None else [copies[i] for i in train])
             keep = np.isin(table.origin, test) & ~table.augmented
             X_test, sets_test = table.X[keep], [sets[i] for i in test]
             views = np.column_stack([expit(stack.log_odds(X_test, sets_test)),
@@ -256,6 +260,7 @@ def stacked_leave_one_source_out(full, y, sets, *, choices, of=None, mask=None, 
         out = _cached_part(cache_dir, full, "stacked", {
             "of": of, "source": str(source), "recipe": recipe, "local": local_params,
             "inner_folds": inner_folds, "n_test": len(test), "seed": seed,
+            **({"local_copies": True} if copies is not None else {}),
             "grid": {k: list(v) if isinstance(v, tuple) else v for k, v in LOCAL_GRID.items()}},
             fold)
         for k, view in enumerate(("structure", "local", "stack")):

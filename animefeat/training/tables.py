@@ -215,14 +215,18 @@ def feature_table(dataset, *, families=None, augment=True, seed=0, n_jobs=None,
     return table
 
 
-def _descriptors_of(path, grid, side):
+def _descriptors_of(path, index, grid, side, degraded, seed):
     rgb = load_for_features(path, side=side)
+    if degraded:
+        # The same copy as the feature table's degraded row of this image.
+        rgb = degrade(rgb, np.random.default_rng([seed, index]))
     # uint8: OpenCV's SIFT values are whole numbers in 0..255 (8 times smaller).
     return dense_sift(rgb, side=side, **grid).descriptors.astype(np.uint8)
 
 
 def descriptor_sets(dataset, *, step=8, sizes=(16, 32), min_contrast=0.02, background=False,
-                    side=WORK_SIDE, n_jobs=None, cache_dir=None, progress=True):
+                    degraded=False, seed=0, side=WORK_SIDE, n_jobs=None, cache_dir=None,
+                    progress=True):
     """Every image's dense SIFT descriptors (:func:`~animefeat.features.local.dense_sift`).
 
     Parameters
@@ -230,6 +234,10 @@ def descriptor_sets(dataset, *, step=8, sizes=(16, 32), min_contrast=0.02, backg
     dataset : Dataset or str or Path
     step, sizes, min_contrast, background
         The grid and the patches left out (:func:`~animefeat.features.local.dense_sift`).
+    degraded : bool
+        Describe each image's degraded copy (:func:`degrade`, seeded by ``seed`` and the
+        image's index: the copy :func:`feature_table` makes) instead of the image.
+    seed : int
     side : int
         Long side of the working copy.
     n_jobs : int, optional
@@ -249,6 +257,9 @@ def descriptor_sets(dataset, *, step=8, sizes=(16, 32), min_contrast=0.02, backg
             "v": 2}
     if min_contrast != 0.02 or background:  # the defaults keep the keys of earlier caches
         spec.update(min_contrast=min_contrast, background=background)
+    if degraded:
+        spec.update(degraded={"seed": seed, "augmentation": ["log-uniform", AUGMENT_QUALITY,
+                                                            MIN_AUGMENT_SIDE]})
     key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
     cached = Path(cache_dir) / f"sift-{key}.npz" if cache_dir else None
     if cached is not None and cached.is_file():
@@ -256,7 +267,8 @@ def descriptor_sets(dataset, *, step=8, sizes=(16, 32), min_contrast=0.02, backg
             flat, counts = z["flat"], z["counts"]
     else:
         rows = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(_descriptors_of)(str(p), grid, side) for p in dataset.paths)
+            delayed(_descriptors_of)(str(p), i, grid, side, degraded, seed)
+            for i, p in enumerate(dataset.paths))
         sets = list(tqdm(rows, total=len(dataset), desc="descriptors", unit="img",
                          disable=not progress))
         counts = np.array([len(s) for s in sets])
