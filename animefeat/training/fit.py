@@ -185,11 +185,11 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
                                "uncalibrated boosters",
                       "results": scored}
     if local:
-        from ..stack import LOCAL_GRID
+        from ..stack import LOCAL_COPIES, LOCAL_GRID
 
         card["hyperparameters"]["local"] = {
             "grid": {"step": LOCAL_GRID["step"], "sizes": list(LOCAL_GRID["sizes"])},
-            **_local_params(local),
+            **_local_params(local), "degraded_copies": LOCAL_COPIES,
             "combiner": "logistic regression on the structure's raw log-odds and the local "
                         "head's, fitted on out-of-fold log-odds of 4 groups of whole sources"}
         card["hyperparameters"]["combiner_weights"] = {
@@ -209,11 +209,15 @@ def _local_params(local):
 def _fit_local(dataset, full, table, style, y, drawings, *, params, seed, side, of, recipe,
                n_jobs, cache_dir, progress, evaluate, choices, local_params):
     """The local head and the combiner on every drawing, and their held-out report."""
-    from ..stack import LOCAL_GRID, fit_stack, local_head
+    from ..stack import LOCAL_COPIES, LOCAL_GRID, fit_stack, local_head
 
     sources = np.asarray(dataset.sources)
     sets = descriptor_sets(dataset, side=side, n_jobs=n_jobs, cache_dir=cache_dir,
                            progress=progress, **LOCAL_GRID)
+    copies = None
+    if LOCAL_COPIES:
+        copies = descriptor_sets(dataset, side=side, n_jobs=n_jobs, cache_dir=cache_dir,
+                                 progress=progress, degraded=True, seed=seed, **LOCAL_GRID)
     report = {}
     if evaluate:
         fast = choices is None
@@ -221,7 +225,8 @@ def _fit_local(dataset, full, table, style, y, drawings, *, params, seed, side, 
             choices = {str(s): recipe for s in np.unique(sources[drawings])}
         proba, weights = stacked_leave_one_source_out(
             full, y, sets, choices=choices, of=of, mask=drawings, seed=seed,
-            local_params=local_params, cache_dir=cache_dir, progress=progress)
+            local_params=local_params, cache_dir=cache_dir, progress=progress,
+            copies=copies)
         d = drawings
         block = metrics(y[d], proba["stack"][d], sources[d])
         block["views"] = {v: metrics(y[d], proba[v][d], sources[d])
@@ -241,5 +246,6 @@ def _fit_local(dataset, full, table, style, y, drawings, *, params, seed, side, 
 
     stack, _ = fit_stack(fit_structure, [sets[i] for i in train_idx], y[train_idx],
                          sources[train_idx], local=local_head(seed=seed, **local_params),
-                         weight=source_weights(sources[train_idx], y[train_idx]), seed=seed)
+                         weight=source_weights(sources[train_idx], y[train_idx]), seed=seed,
+                         copies=None if copies is None else [copies[i] for i in train_idx])
     return stack.local, stack.combiner, report
