@@ -21,14 +21,18 @@ from animefeat.model import (
     union_families,
 )
 from animefeat.preprocess import WORK_SIDE
+from animefeat.stack import LOCAL_PARAMS
 from animefeat.training import (
+    descriptor_sets,
     drawing_check_metrics,
     drawing_held_out,
     drawing_threshold,
     evaluate_recipe,
     feature_table,
     held_out_drawing_check,
+    metrics,
     near_duplicate_groups,
+    stacked_leave_one_source_out,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -161,6 +165,44 @@ def shipped_evaluation(args):
         seed=recipe["seed"], nested=recipe["nested"], groups=data.groups,
         cache_dir=RESULTS / "cache")
     return recipe, data, report, held_out
+
+
+def shipped_stack(args, recipe, data, held_out):
+    """The card's combined head (structure and local patterns) with each source left out
+    (:func:`~animefeat.training.stacked_leave_one_source_out`, read from the cache that
+    training left), or None for a model without a local head.
+
+    Returns
+    -------
+    report : dict or None
+        :func:`~animefeat.training.metrics` of the stack, with ``views`` (structure and
+        local patterns alone) and ``combiner_weights``.
+    proba : dict or None
+        ``structure``, ``local``, ``stack``: held-out P(anime) per image.
+    """
+    local = shipped_card()["hyperparameters"].get("local")
+    if not local:
+        return None, None
+    grid = {"step": local["grid"]["step"], "sizes": tuple(local["grid"]["sizes"])}
+    cache = RESULTS / "cache"
+    sets = descriptor_sets(data.dataset, side=data.side, n_jobs=args.jobs, cache_dir=cache,
+                           **grid)
+    copies = (descriptor_sets(data.dataset, side=data.side, n_jobs=args.jobs, cache_dir=cache,
+                              degraded=True, seed=recipe["seed"], **grid)
+              if local.get("degraded_copies") else None)
+    choices = held_out["choices"] or {
+        str(s): {"families": recipe["families"], "params": recipe["params"], "augment": True}
+        for s in np.unique(data.sources[data.drawings])}
+    proba, weights = stacked_leave_one_source_out(
+        data.full, data.y, sets, choices=choices, of=recipe["table_families"],
+        mask=data.drawings, seed=recipe["seed"], cache_dir=cache, copies=copies,
+        local_params={k: local[k] for k in LOCAL_PARAMS})
+    d = data.drawings
+    report = metrics(data.y[d], proba["stack"][d], data.sources[d])
+    report["views"] = {v: metrics(data.y[d], proba[v][d], data.sources[d])
+                       for v in ("structure", "local")}
+    report["combiner_weights"] = weights
+    return report, proba
 
 
 def photo_check(data, table, seed):

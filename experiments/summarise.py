@@ -26,10 +26,64 @@ def ece_conf(block):
     return f"{block['ece_confidence']:.3f}" if "ece_confidence" in block else "–"
 
 
+#: Sources from one course dataset family, with the same framing (#25 asks that they be
+#: reported as related: each left out, the other two are still in training).
+RELATED = ("dexter-frames", "flintstones-frames", "scooby-frames")
+
+
+def stacked_table(ev):
+    """The shipped combination (structure + local patterns) left out by source, beside
+    each view alone (Markdown rows)."""
+    st, check, cv = ev["stacked_leave_one_source_out"], ev["drawing_check"], ev["cv"]
+    nested = ev.get("nested_leave_one_source_out") or ev["leave_one_source_out"]
+    local = st["views"]["local"]
+    lines = ["| source left out | images | **structure + local patterns (shipped)** | "
+             "structure alone (nested) | local patterns alone | recall anime | recall cartoon "
+             "| ECE of confidence | confident mistakes | drawings called photos | "
+             "pooled CV (structure) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for s, m in st["per_source"].items():
+        name = f"{s} (related)" if s in RELATED else s
+        lines.append(
+            f"| {name} | {m['n']} | **{pct(m['accuracy'])}** | "
+            f"{pct(nested['per_source'][s]['accuracy'])} | "
+            f"{pct(local['per_source'][s]['accuracy'])} | {pct(m['recall_1'])} | "
+            f"{pct(m['recall_0'])} | {ece_conf(m)} | {pct(m['confident_mistakes'])} | "
+            f"{pct(check['drawings_flagged_per_source'].get(s))} | "
+            f"{pct(cv['per_source'][s]['accuracy'])} |")
+    p = st["pooled"]
+
+    def mean_worst(block):
+        return (f"{pct(block['mean_source_accuracy'])} (worst "
+                f"{pct(block['worst_source_accuracy'])})")
+
+    lines.append(f"| **mean over sources** | {p['n']} | **{mean_worst(st)}** | "
+                 f"{mean_worst(nested)} | {mean_worst(local)} | {pct(p['recall_1'])} | "
+                 f"{pct(p['recall_0'])} | {ece_conf(p)} | {pct(p['confident_mistakes'])} | "
+                 f"{pct(check['drawings_flagged'])} | {pct(cv['pooled']['accuracy'])} |")
+    related = [st["per_source"][s]["accuracy"] for s in RELATED if s in st["per_source"]]
+    if related:
+        others = [m["accuracy"] for s, m in st["per_source"].items() if s not in RELATED]
+        lines += ["", f"The related sources ({', '.join(RELATED)}: one course dataset, the "
+                  "same framing; each left out, the other two stay in training) average "
+                  f"{pct(sum(related) / len(related))}; the other "
+                  f"{len(others)} sources {pct(sum(others) / len(others))}."]
+    weights = st.get("combiner_weights", {})
+    if weights:
+        ws = [w["structure"] for w in weights.values()]
+        wl = [w["local"] for w in weights.values()]
+        lines += ["", "Weights the combiner learnt on the log-odds (per fold, min to max): "
+                  f"structure {min(ws):.2f} to {max(ws):.2f}, local patterns "
+                  f"{min(wl):.2f} to {max(wl):.2f}."]
+    return lines
+
+
 def evaluation_table(ev):
     """Leave-one-source-out per source first (nested and fast), the goals, then pooled
     CV (Markdown)."""
     fast, cv, check = ev["leave_one_source_out"], ev["cv"], ev["drawing_check"]
+    if "stacked_leave_one_source_out" in ev:
+        return "\n".join(stacked_table(ev) + _rest(ev, fast, check, nested_choices=True))
     lo = ev.get("nested_leave_one_source_out") or fast
     nested = "nested_leave_one_source_out" in ev
     lines = ["| source left out | images | accuracy" + (" (nested) | fast | gap" if nested
@@ -57,7 +111,14 @@ def evaluation_table(ev):
                  f"{pct(p['recall_0'])} | {ece_conf(p)} | "
                  f"{pct(p['confident_mistakes'])} | {pct(check['drawings_flagged'])} | "
                  f"{pct(cv['pooled']['accuracy'])} |")
-    if nested:
+    return "\n".join(lines + _rest(ev, fast, check, nested_choices=nested))
+
+
+def _rest(ev, fast, check, *, nested_choices):
+    """What follows the table: the recipes chosen, the photo check, confidence, goals."""
+    lines = []
+    lo = ev.get("nested_leave_one_source_out") or fast
+    if nested_choices and "choices" in lo:
         chosen = {}
         for c in lo.get("choices", {}).values():
             key = (f"{'+'.join(c['families'])}, learning rate {c['params']['learning_rate']}, "
@@ -101,7 +162,7 @@ def evaluation_table(ev):
         for k, g in ev["goals"].items():
             lines.append(f"| {k} | {g['goal']} | {g['measured']:.3f} | "
                          f"{'yes' if g['met'] else '**no**'} |")
-    return "\n".join(lines)
+    return lines
 
 
 def table():
