@@ -81,6 +81,9 @@ FEATURES_VERSION = 10
 LABELS = ("cartoon", "anime")  # class 0, class 1
 #: P(anime) strictly between these is a lean, not a verdict (``Prediction.confident``).
 UNSURE = (0.35, 0.65)
+#: A plain verdict ("Anime") from the confidence at which answers on sources never seen
+#: were right this often; below it the answer is hedged ("Probably anime (72%)").
+SURE_ACCURACY = 0.9
 
 # Every type a model file may contain. Anything else, e.g. a function smuggled in,
 # makes loading fail before a single object is built.
@@ -143,6 +146,11 @@ class Prediction:
         The features that moved this decision most, largest first.
     model : dict
         ``{"name": ..., "version": ...}`` of the model that answered.
+    sure_from : float
+        The confidence from which the answer is a plain verdict: the model's card sets it
+        where its answers on sources it never saw were right at least 90% of the time
+        (:data:`SURE_ACCURACY`); below it (and outside :data:`UNSURE`) the answer is
+        hedged, "Probably anime (72%)".
     """
 
     label: str
@@ -151,12 +159,14 @@ class Prediction:
     drawing_probability: float
     explanation: list = field(default_factory=list)
     model: dict = field(default_factory=dict)
+    sure_from: float = UNSURE[1]
 
     @property
     def confident(self):
-        """A drawing, and P(anime) outside :data:`UNSURE` (a verdict, not a lean)."""
+        """A drawing, and an answer at least :attr:`sure_from` sure (a verdict, not a
+        lean)."""
         p = self.probabilities["anime"]
-        return self.is_drawing and not UNSURE[0] < p < UNSURE[1]
+        return self.is_drawing and max(p, 1 - p) >= max(self.sure_from, UNSURE[1])
 
     @property
     def verdict(self):
@@ -164,14 +174,17 @@ class Prediction:
 
         ``"Anime"`` or ``"Cartoon"`` when :attr:`confident`; ``"Photo"`` when the
         picture looks like a photograph (the style answer is then a guess, kept in
-        :attr:`label`); otherwise how far to trust the lean ("Not sure: a little more
-        like anime").
+        :attr:`label`); ``"Probably anime (72%)"`` between :data:`UNSURE` and
+        :attr:`sure_from`; inside :data:`UNSURE`, how far to trust the lean ("Not sure:
+        a little more like anime").
         """
         if not self.is_drawing:
             return "Photo"
         if self.confident:
             return self.label.capitalize()
         p = self.probabilities["anime"]
+        if not UNSURE[0] < p < UNSURE[1]:
+            return f"Probably {self.label} ({100 * max(p, 1 - p):.0f}%)"
         if abs(p - 0.5) < 0.05:
             return "Not sure: as much like anime as like a cartoon"
         return f"Not sure: a little more like {'anime' if p > 0.5 else 'a cartoon'}"
@@ -263,6 +276,12 @@ class AnimefeatModel:
         self.drawing_threshold = float(drawing_threshold)
         self.local = local
         self.combiner = combiner
+
+    @property
+    def sure_from(self):
+        """The confidence from which answers are plain verdicts (the card's
+        ``verdict.sure_from``; :data:`UNSURE`'s edge for a card without one)."""
+        return float(self.card.get("verdict", {}).get("sure_from", UNSURE[1]))
 
     @property
     def local_grid(self):
@@ -436,6 +455,7 @@ class AnimefeatModel:
                 reasons = contributions(effects[k], x, names, top=explain, side=self.side,
                                         local=local)
             out.append(Prediction(
+                sure_from=self.sure_from,
                 label="anime" if pa >= 0.5 else "cartoon",
                 probabilities={"anime": float(pa), "cartoon": float(1 - pa)},
                 is_drawing=bool(pd >= self.drawing_threshold),

@@ -139,3 +139,17 @@ def test_the_patch_map_of_no_patches_is_zero():
     from animefeat.explain import patch_map
 
     assert not patch_map([], np.zeros((0, 2)), [], (10, 12)).any()
+
+
+@pytest.mark.parametrize(("p", "sure_from", "verdict"), [
+    (0.95, 0.9, "Anime"),
+    (0.80, 0.9, "Probably anime (80%)"),
+    (0.34, 0.9, "Probably cartoon (66%)"),
+    (0.60, 0.9, "Not sure: a little more like anime"),
+    (0.70, 0.66, "Anime"),
+])
+def test_the_wording_follows_the_confidence_the_card_trusts(p, sure_from, verdict):
+    pred = _prediction(p)
+    pred = type(pred)(**{**pred.__dict__, "sure_from": sure_from})
+    assert pred.verdict == verdict
+    assert pred.confident is (verdict in ("Anime", "Cartoon"))

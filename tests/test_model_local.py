@@ -91,3 +91,10 @@ def test_the_card_reports_the_stack_held_out_by_source(model):
     assert set(block["per_source"]) == {"s0", "s1", "s2", "s3"}
     assert set(block["views"]) == {"structure", "local"}
     assert set(block["combiner_weights"]) == {"s0", "s1", "s2", "s3"}
+
+
+def test_answers_take_their_verdict_level_from_the_card(model):
+    level = model.card["verdict"]
+    assert 0.65 <= level["sure_from"] <= 1.0 and level["accuracy"] == 0.9
+    pred = model.predict(encode(anime(seed=970)))
+    assert pred.sure_from == level["sure_from"]

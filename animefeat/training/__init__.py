@@ -19,6 +19,7 @@ from .evaluation import (
     expected_calibration_error,
     leave_one_source_out,
     metrics,
+    verdict_level,
 )
 from .fit import train
 from .photo import (
@@ -67,4 +68,5 @@ __all__ = [
     "held_out_drawing_check", "leave_one_source_out", "metrics", "near_duplicate_groups",
     "nested_leave_one_source_out", "select_recipe", "source_weights",
     "stacked_leave_one_source_out", "structure_fitter", "train", "trainable",
+    "verdict_level",
 ]

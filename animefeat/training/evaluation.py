@@ -212,3 +212,42 @@ def expected_calibration_error(y, proba, *, n_bins=10):
         if sel.any():
             ece += sel.mean() * abs(proba[sel].mean() - y[sel].mean())
     return float(ece)
+
+
+def verdict_level(y, proba, *, accuracy=0.9, floor=0.65):
+    """The lowest confidence from which held-out answers are right often enough.
+
+    Parameters
+    ----------
+    y : array-like of int, shape (n,)
+        1 for class 1.
+    proba : array-like of float, shape (n,)
+        Held-out probability of class 1 (NaN rows are left out).
+    accuracy : float
+        How often the answers at least that sure must be right.
+    floor : float
+        The level is never below this (the edge of "Not sure").
+
+    Returns
+    -------
+    level : dict
+        ``sure_from`` (1.0 when no level reaches ``accuracy``: every answer is hedged),
+        ``accuracy_from_there`` and ``share_of_answers`` (of the answers at least that
+        sure), ``n``.
+    """
+    keep = np.isfinite(proba)
+    y, proba = np.asarray(y)[keep], np.asarray(proba)[keep]
+    confidence = np.maximum(proba, 1 - proba)
+    right = (proba >= 0.5) == (y == 1)
+    order = np.argsort(-confidence, kind="stable")
+    conf, hits = confidence[order], right[order]
+    # Accuracy of the answers at least conf[i] sure (ties included: the last of equals).
+    acc = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+    last = np.r_[conf[1:] != conf[:-1], True]
+    ok = np.flatnonzero(last & (acc >= accuracy) & (conf >= floor))
+    if not len(ok):
+        return {"sure_from": 1.0, "accuracy_from_there": None, "share_of_answers": 0.0,
+                "n": len(y)}
+    i = ok[-1]
+    return {"sure_from": float(conf[i]), "accuracy_from_there": float(acc[i]),
+            "share_of_answers": float((i + 1) / len(y)), "n": len(y)}

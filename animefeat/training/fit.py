@@ -17,13 +17,15 @@ from ..model import (
     DEFAULT_PARAMS,
     DRAWING_PARAMS,
     MIN_SOURCES_HELD_OUT,
+    SURE_ACCURACY,
+    UNSURE,
     AnimefeatModel,
     calibrated_booster,
     new_card,
     union_families,
 )
 from ..preprocess import WORK_SIDE
-from .evaluation import _by_source, _fit, metrics
+from .evaluation import _by_source, _fit, metrics, verdict_level
 from .photo import DRAWING_FAMILIES, drawing_check, drawing_threshold
 from .report import evaluate_recipe, stacked_leave_one_source_out, structure_fitter
 from .search import PARAM_GRID, candidate_recipes, select_recipe
@@ -148,14 +150,25 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
                                  side=side).fit()
     style = _fit(calibrated_booster(params, seed=seed, by_source=_by_source(sources[origin])),
                  trainable(table.X[rows], sources[origin]), y_anime[origin], sources[origin])
-    local_head_ = combiner = None
+    local_head_ = combiner = p_stack = None
     if local:
-        local_head_, combiner, local_report = _fit_local(
+        local_head_, combiner, local_report, p_stack = _fit_local(
             dataset, full, table, style, y_anime, drawings, params=params, seed=seed,
             side=side, of=computed, recipe=recipe, n_jobs=n_jobs, cache_dir=cache_dir,
             progress=progress, evaluate=evaluate, local_params=_local_params(local),
             choices=held_out["choices"] if evaluate and nested and searching else None)
         report.update(local_report)
+    verdict = None
+    if evaluate:
+        # Plain verdicts from the confidence at which the shipped answer, on sources it
+        # never saw, was right at least SURE_ACCURACY of the time.
+        head = (p_stack if p_stack is not None
+                else held_out["p_anime_nested"] if nested and searching
+                else held_out["p_anime"])
+        verdict = {**verdict_level(y_anime[drawings], head[drawings],
+                                   accuracy=SURE_ACCURACY, floor=UNSURE[1]),
+                   "unsure_band": list(UNSURE), "accuracy": SURE_ACCURACY,
+                   "basis": "the shipped answer with each source left out"}
     drawing = drawing_check(seed=seed).fit(
         trainable(drawing_table.X, sources[drawing_table.origin]),
         y_drawing[drawing_table.origin],
@@ -184,6 +197,8 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
                                "sources: (mean over sources + worst source) / 2, "
                                "uncalibrated boosters",
                       "results": scored}
+    if verdict is not None:
+        card["verdict"] = verdict
     if local:
         from ..stack import LOCAL_COPIES, LOCAL_GRID
 
@@ -218,7 +233,7 @@ def _fit_local(dataset, full, table, style, y, drawings, *, params, seed, side, 
     if LOCAL_COPIES:
         copies = descriptor_sets(dataset, side=side, n_jobs=n_jobs, cache_dir=cache_dir,
                                  progress=progress, degraded=True, seed=seed, **LOCAL_GRID)
-    report = {}
+    report, proba = {}, None
     if evaluate:
         fast = choices is None
         if fast:
@@ -248,4 +263,4 @@ def _fit_local(dataset, full, table, style, y, drawings, *, params, seed, side, 
                          sources[train_idx], local=local_head(seed=seed, **local_params),
                          weight=source_weights(sources[train_idx], y[train_idx]), seed=seed,
                          copies=None if copies is None else [copies[i] for i in train_idx])
-    return stack.local, stack.combiner, report
+    return stack.local, stack.combiner, report, None if proba is None else proba["stack"]

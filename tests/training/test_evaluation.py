@@ -55,3 +55,24 @@ def test_confidence_ece_is_zero_when_unsure_answers_are_right_as_often_as_they_s
     assert block["accuracy"] == pytest.approx(0.6)
     assert block["ece_confidence"] == pytest.approx(0.0)
     assert block["ece"] == pytest.approx(0.6 * 0.4 + 0.4 * 0.6)
+
+
+def test_verdict_level_is_the_lowest_confidence_right_ninety_percent_from_there():
+    # 10 answers at 0.95 all right, 10 at 0.8 with 8 right, 10 at 0.7 with 5 right:
+    # from 0.95: 100%; from 0.8: 18/20 = 90%; from 0.7: 23/30 = 77%. The level is 0.8.
+    from animefeat.training import verdict_level
+
+    proba = np.repeat([0.95, 0.8, 0.7], 10)
+    y = np.r_[np.ones(10), np.ones(8), np.zeros(2), np.ones(5), np.zeros(5)].astype(int)
+    level = verdict_level(y, proba, accuracy=0.9)
+    assert level["sure_from"] == pytest.approx(0.8)
+    assert level["accuracy_from_there"] == pytest.approx(0.9)
+    assert level["share_of_answers"] == pytest.approx(20 / 30)
+
+
+def test_no_level_reaches_the_accuracy_so_every_answer_is_hedged():
+    from animefeat.training import verdict_level
+
+    proba = np.full(10, 0.9)
+    y = np.r_[np.ones(5), np.zeros(5)].astype(int)
+    assert verdict_level(y, proba)["sure_from"] == 1.0
