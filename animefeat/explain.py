@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["EVIDENCE", "Contribution", "contributions", "describe", "grouped", "has_template",
-           "patch_map"]
+__all__ = ["EVIDENCE", "Contribution", "contributions", "describe", "format_value", "grouped",
+           "has_template", "patch_map", "yardstick"]
 
 # Plain-language templates: what a person can check by looking, with a unit. Fields:
 # {v} the value, {pct} the value as a percentage, {n2} 2 ** value (an entropy in bits said
@@ -184,7 +184,66 @@ def describe(feature, value, *, side):
     return template.format(**fields)
 
 
-def contributions(effect, x, names, *, side, top=5, local=None):
+def format_value(feature, value, *, side):
+    """A feature's value in the unit its words use ("27%", "1.2 px", "12.8"), for a
+    yardstick beside it.
+
+    Parameters
+    ----------
+    feature : str
+    value : float
+    side : int
+        The working copy's long side (lengths are in its pixels).
+
+    Returns
+    -------
+    text : str
+    """
+    template = _TEMPLATES.get(feature) or next(
+        (t for prefix, t in _PATTERN_TEMPLATES.items() if feature.startswith(prefix)), "{v}")
+    if "{pct}" in template:
+        return f"{100 * value:.0f}%"
+    if "{px" in template:
+        return f"{value:.1f} px"
+    if "{n2" in template:
+        return f"{2.0 ** value:.0f}"
+    return f"{value:.1f}"
+
+
+def yardstick(feature, value, ranges, *, side):
+    """Where a value sits against what each style usually measures, or None when it sits
+    where both styles do (a value in the overlap is no reason for either).
+
+    Parameters
+    ----------
+    feature : str
+    value : float
+    ranges : dict
+        ``{"anime": [low, high], "cartoon": [low, high]}``: the middle half (25th to
+        75th percentile) of each style's training drawings (the model card's
+        ``yardsticks``).
+    side : int
+
+    Returns
+    -------
+    text : str or None
+        ``"anime art here is usually 0.8-1.5 px, cartoons 2.0-4.0 px"``; ``""`` when
+        the value is not measurable; None in the overlap.
+    """
+    if value is None or not np.isfinite(value):
+        return ""
+    inside = [low <= value <= high for low, high in (ranges["anime"], ranges["cartoon"])]
+    if all(inside):
+        return None
+
+    def span(style):
+        low, high = ranges[style]
+        return f"{format_value(feature, low, side=side)}-{format_value(feature, high, side=side)}"
+
+    return f"anime art here is usually {span('anime')}, cartoons {span('cartoon')}"
+
+
+def contributions(effect, x, names, *, side, top=5, local=None, yardsticks=None):
     """The ``top`` largest effects on the log-odds of anime, as reasons.
 
     Parameters
@@ -201,6 +260,10 @@ def contributions(effect, x, names, *, side, top=5, local=None):
         The local patterns' share of the log-odds and their own P(anime)
         (:mod:`animefeat.stack`): one more reason, ``local.patterns``, ranked with the
         features by its share.
+    yardsticks : dict, optional
+        Feature -> each style's usual range (the card's ``yardsticks``): a reason gets
+        its yardstick in words, and a value where both styles usually sit is left out
+        (see :func:`yardstick`).
 
     Returns
     -------
@@ -214,14 +277,19 @@ def contributions(effect, x, names, *, side, top=5, local=None):
         x = np.r_[x, local[1]]
         effect = np.r_[effect, local[0]]
         names.append("local.patterns")
-    order = np.argsort(-np.abs(effect), kind="stable")[:top]
+    order = np.argsort(-np.abs(effect), kind="stable")
     out = []
     for i in order:
-        if abs(effect[i]) < 1e-9:
+        if len(out) == top or abs(effect[i]) < 1e-9:
             break
         value = float(x[i]) if np.isfinite(x[i]) else None
-        out.append(Contribution(names[i], value, float(effect[i]),
-                                describe(names[i], x[i], side=side),
+        text = describe(names[i], x[i], side=side)
+        if yardsticks and names[i] in yardsticks:
+            against = yardstick(names[i], value, yardsticks[names[i]], side=side)
+            if against is None:
+                continue  # where both styles usually sit: no reason for either
+            text = f"{text}: {against}" if against else text
+        out.append(Contribution(names[i], value, float(effect[i]), text,
                                 side="anime" if effect[i] > 0 else "cartoon",
                                 evidence=EVIDENCE.get(names[i].split(".", 1)[0], "")))
     return out

@@ -453,7 +453,7 @@ class AnimefeatModel:
                 local = None if local_share is None else (
                     float(local_share[k]), float(expit(local_odds[k])))
                 reasons = contributions(effects[k], x, names, top=explain, side=self.side,
-                                        local=local)
+                                        local=local, yardsticks=self.card.get("yardsticks"))
             out.append(Prediction(
                 sure_from=self.sure_from,
                 label="anime" if pa >= 0.5 else "cartoon",

@@ -153,3 +153,22 @@ def test_the_wording_follows_the_confidence_the_card_trusts(p, sure_from, verdic
     pred = type(pred)(**{**pred.__dict__, "sure_from": sure_from})
     assert pred.verdict == verdict
     assert pred.confident is (verdict in ("Anime", "Cartoon"))
+
+
+def test_a_reason_says_where_its_value_sits_against_each_style():
+    from animefeat.explain import contributions
+
+    ranges = {"lines.share": {"anime": [0.05, 0.15], "cartoon": [0.25, 0.40]}}
+    [c] = contributions([-1.0], [0.30], ["lines.share"], side=256, yardsticks=ranges)
+    assert c.text == ("outlines cover 30% of the picture: anime art here is usually "
+                      "5%-15%, cartoons 25%-40%")
+
+
+def test_a_value_where_both_styles_usually_sit_is_no_reason():
+    from animefeat.explain import contributions
+
+    ranges = {"lines.share": {"anime": [0.05, 0.30], "cartoon": [0.20, 0.40]},
+              "lines.darkness": {"anime": [0.2, 0.4], "cartoon": [0.7, 0.9]}}
+    reasons = contributions([-2.0, -1.0], [0.25, 0.8], ["lines.share", "lines.darkness"],
+                            side=256, yardsticks=ranges)
+    assert [c.feature for c in reasons] == ["lines.darkness"]

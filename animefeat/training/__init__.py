@@ -56,6 +56,7 @@ from .tables import (
     near_duplicate_groups,
     source_weights,
     trainable,
+    yardsticks,
 )
 
 __all__ = [
@@ -68,5 +69,5 @@ __all__ = [
     "held_out_drawing_check", "leave_one_source_out", "metrics", "near_duplicate_groups",
     "nested_leave_one_source_out", "select_recipe", "source_weights",
     "stacked_leave_one_source_out", "structure_fitter", "train", "trainable",
-    "verdict_level",
+    "verdict_level", "yardsticks",
 ]

@@ -13,6 +13,7 @@ import numpy as np
 from ..data import check_labels, read_dataset
 from ..estimator import FeatureExtractor
 from ..exceptions import AnimefeatError
+from ..features import feature_names
 from ..model import (
     DEFAULT_PARAMS,
     DRAWING_PARAMS,
@@ -36,6 +37,7 @@ from .tables import (
     feature_table,
     source_weights,
     trainable,
+    yardsticks,
 )
 
 __all__ = ["train"]
@@ -199,6 +201,9 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
                       "results": scored}
     if verdict is not None:
         card["verdict"] = verdict
+    # What each style usually measures, so that a reason can say where its value sits.
+    card["yardsticks"] = yardsticks(table, y_anime, feature_names(families),
+                                    rows=np.flatnonzero(drawings))
     if local:
         from ..stack import LOCAL_COPIES, LOCAL_GRID
 

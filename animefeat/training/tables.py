@@ -32,6 +32,7 @@ __all__ = [
     "near_duplicate_groups",
     "source_weights",
     "trainable",
+    "yardsticks",
 ]
 
 # Degraded training copies: long side log-uniform between MIN_AUGMENT_SIDE px and the
@@ -353,3 +354,41 @@ def trainable(X, sources=None):
     X = X.copy()
     X[:, empty] = 0.0
     return X
+
+
+def yardsticks(table, y, names, *, rows=None):
+    """Each feature's usual range per style: the middle half of the training drawings.
+
+    Parameters
+    ----------
+    table : FeatureTable
+        Its columns are ``names``.
+    y : ndarray of shape (n_images,), int
+        1 for anime, 0 for cartoon (per dataset image).
+    names : sequence of str
+    rows : ndarray of int, optional
+        The dataset images to measure (the drawings); degraded copies never count.
+
+    Returns
+    -------
+    ranges : dict
+        ``{name: {"anime": [p25, p75], "cartoon": [p25, p75]}}``; a feature measured in
+        no drawing of a style is left out.
+    """
+    keep = ~table.augmented
+    if rows is not None:
+        keep &= np.isin(table.origin, rows)
+    X, labels = table.X[keep], np.asarray(y)[table.origin[keep]]
+    out = {}
+    for j, name in enumerate(names):
+        ranges = {}
+        for style, cls in (("anime", 1), ("cartoon", 0)):
+            values = X[labels == cls, j]
+            values = values[np.isfinite(values)]
+            if not len(values):
+                break
+            low, high = np.percentile(values, [25, 75])
+            ranges[style] = [float(low), float(high)]
+        if len(ranges) == 2:
+            out[name] = ranges
+    return out

@@ -77,3 +77,19 @@ def test_trainable_blanks_columns_measured_in_one_source_only():
     # is blanked.
     assert np.array_equal(trainable(X), X, equal_nan=True)
     assert np.array_equal(trainable(X, ["a"] * 4), X, equal_nan=True)
+
+
+def test_yardsticks_are_the_middle_half_of_each_style_on_originals():
+    # Anime rows 0..99 and cartoon rows 100..199 in one column; a degraded copy far out
+    # never counts.
+    from animefeat.training import yardsticks
+
+    X = np.r_[np.arange(100.0), np.arange(100.0, 200.0), [1e6]][:, None]
+    sources = ["s"] * 201
+    labels = ["anime"] * 100 + ["cartoon"] * 100 + ["anime"]
+    table = _table(X, sources, labels)
+    table.origin[200], table.augmented[200] = 0, True
+    y = np.r_[np.ones(100), np.zeros(100), [1]].astype(int)
+    ranges = yardsticks(table, y, ["f"])
+    assert ranges["f"]["anime"] == pytest.approx([24.75, 74.25])
+    assert ranges["f"]["cartoon"] == pytest.approx([124.75, 174.25])
