@@ -331,7 +331,7 @@ class _open:
                 f"not a recognised image format ({_describe_head(self.data)})") from None
         except Exception as exc:  # truncated/corrupt data: Pillow raises OSError, SyntaxError, ...
             self.__exit__()
-            raise ImageDecodeError(f"the image data is corrupt or truncated: {exc}") from None
+            raise ImageDecodeError(_decode_problem(exc, self.data)) from None
         return self.im
 
     def __exit__(self, *exc_info):
@@ -381,6 +381,17 @@ def _draft_request(size, max_side):
         return None
     shrink = max_side / max(width, height)
     return math.ceil(width * shrink), math.ceil(height * shrink)
+
+
+def _decode_problem(exc, data):
+    """What went wrong in a decoder, in words a person can act on (not the decoder's
+    internals, such as "24 bytes not processed" when kilobytes are missing)."""
+    cut = "truncated" in str(exc).lower() or (
+        bytes(data[:2]) == b"\xff\xd8" and not bytes(data[-2:]) == b"\xff\xd9")
+    if cut:
+        return ("the image data is corrupt or truncated: the file is cut short (its data "
+                "end before the picture does: a download or copy that did not finish?)")
+    return f"the image data is corrupt or truncated: {exc}"
 
 
 # Start-of-frame markers of 8-bit Huffman JPEGs (baseline, extended, progressive); any

@@ -166,9 +166,13 @@ def test_the_csv_carries_the_verdict_and_whether_it_is_confident(folder, tiny_mo
           "--model", str(tiny_model_path)])
     row = next(csv.DictReader(io.StringIO(out.read_text())))
     p = float(row["p_anime"])
-    confident = not 0.35 < p < 0.65
+    sure_from = max(0.65, json.loads(tiny_model_path.with_suffix(".json").read_text())
+                    ["verdict"]["sure_from"])
+    confident = max(p, 1 - p) >= sure_from
     assert row["confident"] == str(confident)
     if confident:
         assert row["verdict"] == ("Anime" if p >= 0.5 else "Cartoon")
-    else:
+    elif 0.35 < p < 0.65:
         assert row["verdict"].startswith("Not sure")
+    else:
+        assert row["verdict"].startswith("Probably")

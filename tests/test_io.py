@@ -292,6 +292,15 @@ def test_truncated_file(fmt):
         af.load_image(data[: len(data) // 2])
 
 
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_a_file_cut_short_says_so_not_the_decoders_byte_count(fmt):
+    data = encode(np.random.default_rng(0).integers(0, 256, (300, 300, 3), dtype=np.uint8),
+                  fmt)
+    with pytest.raises(ImageDecodeError, match="the file is cut short") as err:
+        af.load_image(data[: len(data) // 2])
+    assert "not processed" not in str(err.value)
+
+
 def test_text_with_image_extension(tmp_path):
     path = tmp_path / "notes.jpg"
     path.write_text("these are my notes, not a picture\n" * 5)
