@@ -22,7 +22,7 @@ from .exceptions import (
 )
 from .explain import Contribution
 from .features import extract_features, feature_names
-from .io import Limits, load_frames, load_image
+from .io import Limits, frame_count, load_frames, load_image
 from .model import AnimefeatModel, Prediction, classify, classify_many, load_model
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "exceptions",
     "extract_features",
     "feature_names",
+    "frame_count",
     "load_frames",
     "load_image",
     "load_model",

@@ -38,7 +38,8 @@ from .exceptions import (
     UnsupportedInputError,
 )
 
-__all__ = ["BACKGROUND", "Limits", "decode_base64_image", "load_frames", "load_image"]
+__all__ = ["BACKGROUND", "Limits", "decode_base64_image", "frame_count", "load_frames",
+           "load_image"]
 
 #: Colour that transparent pixels are composited on. White, because transparent
 #: drawings (stickers, clip art) are meant to be seen on a light page.
@@ -167,6 +168,25 @@ def load_frames(source, *, n_frames=4, limits=None, background=BACKGROUND):
                 raise ImageDecodeError(f"frame {index} cannot be decoded: {exc}") from None
             frames.append(_check_shape(frame, limits))
         return frames
+
+
+def frame_count(source, *, limits=None):
+    """How many frames an image holds (1 for a still; capped at ``limits.max_frames``).
+
+    :func:`load_image` reads the first frame only: a caller says so when this is above 1.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, bytes or file-like
+    limits : Limits, optional
+
+    Returns
+    -------
+    n : int
+    """
+    limits = DEFAULT_LIMITS if limits is None else limits
+    with _open(_read_source(source, limits), limits, None) as im:
+        return int(min(getattr(im, "n_frames", 1), limits.max_frames))
 
 
 def decode_base64_image(text):

@@ -408,3 +408,8 @@ def test_all_errors_share_one_base():
     for cls in (ImageDecodeError, ImageNotFoundError, ImageShapeError, ImageTooLargeError,
                 UnsupportedInputError, af.ModelError):
         assert issubclass(cls, AnimefeatError)
+
+
+def test_frame_count_of_an_animation_and_a_still():
+    assert af.frame_count(_animated_gif(4)) == 4
+    assert af.frame_count(encode(blank(20, 20), "PNG")) == 1

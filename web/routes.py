@@ -12,7 +12,7 @@ from animefeat.exceptions import (
     ImageTooLargeError,
     UnsupportedInputError,
 )
-from animefeat.io import decode_base64_image
+from animefeat.io import decode_base64_image, frame_count
 
 from .evidence import visual_evidence
 
@@ -78,6 +78,9 @@ def classify():
     # One working copy for the features and the evidence, at the model's resolution.
     work = model.working_copy(data, limits=limits)
     body = model.predict(work).to_dict()
+    frames = frame_count(data, limits=limits)
+    body["notes"] = ([f"an animated image: only its first frame (of {frames}) was judged"]
+                     if frames > 1 else [])
     if request.args.get("evidence") in ("1", "true", "yes"):
         body["evidence"] = visual_evidence(work, model=model)
     return jsonify(body)

@@ -330,3 +330,53 @@ def test_the_map_button_is_hidden_for_a_model_without_local_patterns(page, serve
     page.set_input_files("#file", _write(tmp_path, "a.png", encode(anime(seed=961))))
     page.wait_for_selector("#detail:not([hidden])")
     assert not page.is_visible("#views button[data-kind=patches]")
+
+
+def test_tapping_a_card_on_a_phone_brings_its_verdict_into_view(browser, server, tmp_path):
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True,
+                                  has_touch=True)
+    pg = context.new_page()
+    pg.goto(server)
+    files = [_write(tmp_path, f"t{k}.png", encode(cartoon(seed=1000 + k, size=400)))
+             for k in range(8)]
+    pg.set_input_files("#file", files)
+    pg.wait_for_function("document.querySelectorAll('.card.pending').length === 0")
+    card = pg.locator('[data-testid="result"] .open').nth(6)
+    card.scroll_into_view_if_needed()
+    card.tap()
+    box = pg.locator('[data-testid="verdict"]').bounding_box()
+    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 740
+    assert pg.evaluate("selected.file.name") == "t6.png"
+    context.close()
+
+
+def test_the_batch_count_says_how_many_could_not_be_read(page, server, tmp_path):
+    page.goto(server)
+    good = [_write(tmp_path, f"g{k}.png", encode(cartoon(seed=1010 + k))) for k in range(2)]
+    bad = _write(tmp_path, "broken.png", b"\x89PNG\r\n\x1a\n not really")
+    page.set_input_files("#file", [*good, bad])
+    page.wait_for_function("document.querySelectorAll('.card.pending').length === 0")
+    page.wait_for_function("!document.querySelector('#progress').textContent.includes('Measuring')")
+    assert page.inner_text("#progress") == "3 of 3 done, 1 could not be read."
+
+
+def test_a_text_file_chosen_with_images_gets_its_own_error_card(page, server, tmp_path):
+    page.goto(server)
+    image = _write(tmp_path, "a.png", encode(cartoon(seed=1020)))
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a picture\n")
+    page.set_input_files("#file", [image, str(notes)])
+    page.wait_for_function("document.querySelectorAll('.card.pending').length === 0")
+    assert page.locator("#grid .card").count() == 2
+    error = page.locator('[data-testid="error"]')
+    assert error.count() == 1 and "notes.txt" in error.inner_text()
+    assert "not an image" in error.inner_text()
+
+
+def test_the_first_tab_rings_only_the_focused_picker(page, server):
+    page.goto(server)
+    page.keyboard.press("Tab")
+    rings = page.evaluate(
+        "[...document.querySelectorAll('.pickers label')].map("
+        "l => getComputedStyle(l).outlineStyle !== 'none')")
+    assert rings == [True, False]

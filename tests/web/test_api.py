@@ -198,3 +198,16 @@ def test_a_model_with_local_patterns_maps_where_they_pull(local_model_path):
 def test_a_model_without_local_patterns_draws_no_map(client):
     r = post_file(client, encode(anime(seed=951)), query="?evidence=1")
     assert "patches" not in r.json["evidence"]
+
+
+def test_an_animated_gif_says_only_its_first_frame_was_judged(client):
+    import io
+
+    from PIL import Image
+
+    frames = [Image.fromarray(cartoon(seed=990 + i)) for i in range(3)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=50)
+    r = post_file(client, buffer.getvalue(), name="a.gif")
+    assert r.json["notes"] == ["an animated image: only its first frame (of 3) was judged"]
+    assert post_file(client, encode(cartoon(seed=993))).json["notes"] == []

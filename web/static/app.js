@@ -14,7 +14,7 @@ const EVIDENCE_LEGEND = {
   patches: "Where the strokes and details look anime (purple) or cartoon (orange), patch by patch.",
 };
 const results = [];  // {file, url, card, data | error}
-let queue = [], running = 0, done = 0, total = 0, selected = null;
+let queue = [], running = 0, done = 0, failed = 0, total = 0, selected = null;
 let pinned = null;  // the overlay chosen with the "Show" buttons; a reason shows its own while pointed at
 
 function percent(p) { return `${Math.round(p * 100)}%`; }
@@ -25,7 +25,9 @@ function isImage(file) {
 }
 
 function addFiles(files) {
-  const list = [...files].filter((f) => isImage(f) || files.length === 1);
+  // Every file chosen gets a card, a non-image its own error card; only hidden files
+  // (".DS_Store" from a folder) are passed over.
+  const list = [...files].filter((f) => !f.name || !f.name.startsWith("."));
   if (!list.length) return;
   $("error").hidden = true;
   for (const file of list) {
@@ -50,7 +52,9 @@ function makeCard(file) {
 function showProgress() {
   const p = $("progress");
   p.hidden = total === 0;
-  p.textContent = done < total ? `Measuring: ${done} of ${total} done…` : `${total} of ${total} done.`;
+  const unread = failed ? `, ${failed} could not be read` : "";
+  p.textContent = done < total ? `Measuring: ${done} of ${total} done${unread}…`
+    : `${total} of ${total} done${unread}.`;
 }
 
 function pump() {
@@ -69,6 +73,9 @@ function pump() {
 async function classify(item) {
   const { file, card } = item;
   card.querySelector(".card-verdict").textContent = "Measuring…";
+  if (!isImage(file)) {
+    return fail(item, `not an image (${file.type || "unknown type"}): animefeat reads JPEG, PNG, GIF, WebP, BMP and TIFF`);
+  }
   if (file.size > Number(document.body.dataset.maxBytes)) {
     return fail(item, `too large: the limit is ${document.body.dataset.maxSize}`);
   }
@@ -88,6 +95,7 @@ async function classify(item) {
 
 function fail(item, message) {
   item.error = message;
+  failed += 1;
   const card = item.card;
   card.classList.remove("pending");
   card.classList.add("failed");
@@ -112,8 +120,9 @@ function fillCard(item) {
   bar.title = `anime ${percent(data.probabilities.anime)}`;
   bar.setAttribute("aria-label", `anime ${percent(data.probabilities.anime)}, cartoon ${percent(data.probabilities.cartoon)}`);
   const top = data.reasons.length ? data.reasons[0].items[0] : null;
-  card.querySelector(".card-reason").textContent = top ? top.text : "";
-  card.querySelector(".open").addEventListener("click", () => select(item));
+  const notes = (data.notes || []).join("; ");
+  card.querySelector(".card-reason").textContent = notes || (top ? top.text : "");
+  card.querySelector(".open").addEventListener("click", () => { select(item); showVerdict(); });
 }
 
 function select(item) {
@@ -127,9 +136,12 @@ function select(item) {
   verdict.textContent = data.is_drawing ? data.verdict : "This looks like a photograph, not a drawing";
   verdict.className = !data.is_drawing ? "photo" : data.confident ? data.label : "unsure";
   const warning = $("warning");
-  warning.hidden = data.is_drawing;
-  warning.textContent = data.is_drawing ? "" :
-    `The style answer below would be a guess: the model judges drawings. ${percent(1 - data.drawing_probability)} sure it is not one.`;
+  const notes = (data.notes || []).map((n) => n.charAt(0).toUpperCase() + n.slice(1) + ".");
+  if (!data.is_drawing) {
+    notes.unshift(`The style answer below would be a guess: the model judges drawings. ${percent(1 - data.drawing_probability)} sure it is not one.`);
+  }
+  warning.hidden = !notes.length;
+  warning.textContent = notes.join(" ");
   const guess = $("style-guess");
   guess.open = data.is_drawing;
   guess.classList.toggle("folded", !data.is_drawing);
@@ -166,6 +178,16 @@ function select(item) {
   $("views").querySelector('[data-kind="patches"]').hidden = !(data.evidence && data.evidence.patches);
   pin(null);
   $("detail").hidden = false;
+}
+
+// On a narrow screen the answer sits below the cards: bring it into view when a card is
+// tapped (on a wide one it is already beside them).
+function showVerdict() {
+  const verdict = $("verdict");
+  const box = verdict.getBoundingClientRect();
+  if (box.top < 0 || box.bottom > window.innerHeight) {
+    verdict.scrollIntoView({ block: "start", behavior: "instant" });
+  }
 }
 
 function place(el, b) {
