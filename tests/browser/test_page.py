@@ -1,5 +1,6 @@
 """The page in a real headless Chromium: cards, reasons by side, uncertainty, errors, phones."""
 
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -10,7 +11,16 @@ from synth import anime, anime_face, cartoon, encode, pasted, photo
 pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "experiments" / "results" / "page"
+#: Where the screenshots go: a temporary folder, so that running the tests never changes
+#: the checkout; ``ANIMEFEAT_SCREENSHOTS=experiments/results/page`` refreshes the README's.
+SCREENSHOTS = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _screenshots(tmp_path_factory):
+    global SCREENSHOTS
+    wanted = os.environ.get("ANIMEFEAT_SCREENSHOTS")
+    SCREENSHOTS = Path(wanted) if wanted else tmp_path_factory.mktemp("screenshots")
 
 
 def _serve(app):
