@@ -154,8 +154,37 @@ def test_an_ambiguous_image_is_said_to_be_unsure(page, unsure_server, tmp_path):
     page.wait_for_selector("#detail:not([hidden])")
     verdict = page.inner_text("#verdict")
     assert verdict.startswith("Not sure:") and page.locator("#verdict.unsure").count() == 1
-    assert page.locator('[data-testid="result"] .card-verdict').inner_text() == verdict
+    # The card keeps the short word (the long one wrapped to four bold lines there).
+    assert page.locator('[data-testid="result"] .card-verdict').inner_text() == "Not sure"
     _shot(page, "unsure-1280.png")
+
+
+@pytest.fixture(scope="module")
+def hedged_server(tiny_model_path):
+    """A server whose card trusts no answer below 99.99% (its verdict level): every
+    answer of the tiny model outside 35-65% reads "Probably ..."."""
+    from animefeat_web import create_app
+
+    import animefeat as af
+
+    model = af.AnimefeatModel.load(tiny_model_path)
+    model.card["verdict"] = {**model.card.get("verdict", {}), "sure_from": 0.9999}
+    srv = _serve(create_app({"MODEL": model}))
+    yield f"http://127.0.0.1:{srv.effective_port}/"
+    srv.close()
+
+
+def test_an_answer_below_the_cards_verdict_level_is_hedged(page, hedged_server, tmp_path):
+    page.goto(hedged_server)
+    page.set_input_files("#file", _write(tmp_path, "c.png", encode(cartoon(seed=491))))
+    page.wait_for_selector("#detail:not([hidden])")
+    p = page.evaluate("selected.data.probabilities.anime")
+    word = "anime" if p >= 0.5 else "cartoon"
+    expected = f"Probably {word} ({round(100 * max(p, 1 - p))}%)"
+    assert page.inner_text('[data-testid="verdict"]') == expected
+    assert page.locator('[data-testid="result"] .card-verdict').inner_text() == expected
+    assert page.locator("#verdict.unsure").count() == 1
+    _shot(page, "hedged-1280.png")
 
 
 @pytest.fixture(scope="module")
@@ -390,3 +419,19 @@ def test_the_first_tab_rings_only_the_focused_picker(page, server):
         "[...document.querySelectorAll('.pickers label')].map("
         "l => getComputedStyle(l).outlineStyle !== 'none')")
     assert rings == [True, False]
+
+
+def test_one_labelled_bar_in_the_two_style_colours(page, server, tmp_path):
+    page.goto(server)
+    page.set_input_files("#file", _write(tmp_path, "c.png", encode(cartoon(seed=1030))))
+    page.wait_for_selector("#detail:not([hidden])")
+    p = page.evaluate("selected.data.probabilities.anime")
+    for bar in ("#p-anime", '[data-testid="result"] .card-bar'):
+        label = page.get_attribute(bar, "aria-label")
+        assert label == f"anime {round(100 * p)}%, cartoon {round(100 * (1 - p))}%"
+        widths = page.eval_on_selector(bar, "b => [...b.children].map(c => c.style.width)")
+        assert [float(w.rstrip("%")) for w in widths] == pytest.approx([100 * p, 100 * (1 - p)])
+        colours = page.eval_on_selector(
+            bar, "b => [...b.children].map(c => getComputedStyle(c).backgroundColor)")
+        assert colours == ["rgb(123, 31, 162)", "rgb(179, 80, 0)"]  # --anime, --cartoon
+    assert page.locator("meter").count() == 0

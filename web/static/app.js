@@ -115,10 +115,11 @@ function fillCard(item) {
   thumb.src = url;
   thumb.alt = `${file.name || "pasted image"}: ${data.verdict}`;
   card.querySelector(".card-verdict").textContent = data.verdict;
-  const bar = card.querySelector(".card-bar");
-  bar.value = data.probabilities.anime;
-  bar.title = `anime ${percent(data.probabilities.anime)}`;
-  bar.setAttribute("aria-label", `anime ${percent(data.probabilities.anime)}, cartoon ${percent(data.probabilities.cartoon)}`);
+  fillBar(card.querySelector(".card-bar"), data.probabilities.anime);
+  // The card keeps a short word; the full hedge is in the answer beside the picture.
+  if (data.is_drawing && !data.confident && data.verdict.startsWith("Not sure")) {
+    card.querySelector(".card-verdict").textContent = "Not sure";
+  }
   const top = data.reasons.length ? data.reasons[0].items[0] : null;
   const notes = (data.notes || []).join("; ");
   card.querySelector(".card-reason").textContent = notes || (top ? top.text : "");
@@ -145,10 +146,9 @@ function select(item) {
   const guess = $("style-guess");
   guess.open = data.is_drawing;
   guess.classList.toggle("folded", !data.is_drawing);
-  for (const k of ["anime", "cartoon"]) {
-    $(`p-${k}`).value = data.probabilities[k];
-    $(`t-${k}`).value = percent(data.probabilities[k]);
-  }
+  fillBar($("p-anime"), data.probabilities.anime);
+  $("t-anime").textContent = `anime ${percent(data.probabilities.anime)}`;
+  $("t-cartoon").textContent = `cartoon ${percent(data.probabilities.cartoon)}`;
   const reasons = $("reasons");
   reasons.replaceChildren();
   for (const group of data.reasons) {
@@ -188,6 +188,16 @@ function showVerdict() {
   if (box.top < 0 || box.bottom > window.innerHeight) {
     verdict.scrollIntoView({ block: "start", behavior: "instant" });
   }
+}
+
+// One bar in the two style colours: the anime share from the left, the cartoon share
+// from the right, labelled for screen readers and on hover.
+function fillBar(bar, pAnime) {
+  bar.querySelector(".anime").style.width = `${100 * pAnime}%`;
+  bar.querySelector(".cartoon").style.width = `${100 * (1 - pAnime)}%`;
+  const label = `anime ${percent(pAnime)}, cartoon ${percent(1 - pAnime)}`;
+  bar.setAttribute("aria-label", label);
+  bar.title = label;
 }
 
 function place(el, b) {
