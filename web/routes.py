@@ -12,6 +12,7 @@ from animefeat.exceptions import (
     ImageTooLargeError,
     UnsupportedInputError,
 )
+from animefeat.explain import EVIDENCE
 from animefeat.io import decode_base64_image, frame_count
 
 from .evidence import visual_evidence
@@ -35,10 +36,39 @@ def human_size(n_bytes):
     return f"{round(n_bytes / 2**10, 1):g} KB"
 
 
+#: The page's overlays: (evidence kind, button label, what it shows in the intro's words).
+OVERLAYS = (("patches", "Where it looks anime / cartoon", "stroke and detail patterns"),
+            ("lines", "Outlines", "outlines"), ("edges", "Edges", "edges"),
+            ("shading", "Shading", "shading"), ("faces", "Faces and eyes", "faces"),
+            ("palette", "Colours", "colours"))
+
+
+def deciding_evidence(model):
+    """The overlays whose measurements the model's verdict reads (the style head's
+    families, and the local patterns when it has them), in the page's order."""
+    families = model.style_families or list(EVIDENCE)
+    kinds = {EVIDENCE[f] for f in families if f in EVIDENCE}
+    if model.local is not None:
+        kinds.add("patches")
+    return [kind for kind, _, _ in OVERLAYS if kind in kinds]
+
+
 @bp.get("/")
 def index():
     limit = current_app.config["MAX_CONTENT_LENGTH"]
-    return render_template("index.html", max_size=human_size(limit), max_bytes=limit)
+    deciding = deciding_evidence(current_app.config["MODEL"])
+    words = {kind: text for kind, _, text in OVERLAYS}
+    return render_template(
+        "index.html", max_size=human_size(limit), max_bytes=limit,
+        deciding=[(k, label) for k, label, _ in OVERLAYS if k in deciding],
+        also=[(k, label) for k, label, _ in OVERLAYS if k not in deciding and k != "patches"],
+        deciding_words=_join([words[k] for k in deciding]),
+        also_words=_join([words[k] for k, _, _ in OVERLAYS
+                          if k not in deciding and k != "patches"]))
+
+
+def _join(words):
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 # The tab icon: an inline SVG (an "A|C" split badge), served for browsers that ask for

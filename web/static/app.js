@@ -174,8 +174,6 @@ function select(item) {
     reasons.append(h, ol);
   }
   $("model").textContent = `model ${data.model.name} v${data.model.version}`;
-  // The map of local patterns exists only for a model that reads them.
-  $("views").querySelector('[data-kind="patches"]').hidden = !(data.evidence && data.evidence.patches);
   pin(null);
   $("detail").hidden = false;
 }
