@@ -68,7 +68,10 @@ def index():
 
 
 def _join(words):
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    """"a", "a and b", "a, b and c"; "" for none."""
+    if len(words) < 2:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
 
 
 # The tab icon: an inline SVG (an "A|C" split badge), served for browsers that ask for
