@@ -13,7 +13,7 @@ from animefeat.exceptions import (
     UnsupportedInputError,
 )
 from animefeat.explain import EVIDENCE
-from animefeat.io import decode_base64_image, frame_count
+from animefeat.io import decode_base64_image, frame_count, load_image
 
 from .evidence import visual_evidence
 
@@ -115,7 +115,8 @@ def classify():
     body["notes"] = ([f"an animated image: only its first frame (of {frames}) was judged"]
                      if frames > 1 else [])
     if request.args.get("evidence") in ("1", "true", "yes"):
-        body["evidence"] = visual_evidence(work, model=model)
+        body["evidence"] = visual_evidence(work, model=model,
+                                           image=load_image(data, limits=limits))
     return jsonify(body)
 
 

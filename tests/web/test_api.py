@@ -211,3 +211,19 @@ def test_an_animated_gif_says_only_its_first_frame_was_judged(client):
     r = post_file(client, buffer.getvalue(), name="a.gif")
     assert r.json["notes"] == ["an animated image: only its first frame (of 3) was judged"]
     assert post_file(client, encode(cartoon(seed=993))).json["notes"] == []
+
+
+def test_the_page_shows_the_faces_and_eyes_the_library_finds(client):
+    from synth import anime_face, pasted
+
+    data = encode(pasted(anime_face(), at=(150, 80), side=150))
+    ev = post_file(client, data, query="?evidence=1").json["evidence"]
+    image = af.load_image(data)
+    h, w = image.shape[:2]
+    faces = af.detect_faces(image)
+    assert faces, "the synthetic face should be found"
+    assert len(ev["faces"]) == len(faces)
+    for shown, face in zip(ev["faces"], faces):
+        x, y, bw, bh = face.box
+        assert shown["box"] == pytest.approx([x / w, y / h, bw / w, bh / h], abs=1e-4)
+        assert len(shown["eyes"]) == len(face.eyes)
