@@ -20,7 +20,8 @@ __all__ = ["EVIDENCE", "Contribution", "contributions", "describe", "format_valu
 
 # Plain-language templates: what a person can check by looking, with a unit. Fields:
 # {v} the value, {pct} the value as a percentage, {n2} 2 ** value (an entropy in bits said
-# as "as varied as n equally common things"), {px} a length in pixels of the working copy,
+# as "as varied as n equally common things"), {px} a length in pixels (of the picture as
+# uploaded where its size is known, else of the working copy, said by {where}),
 # {side} the working copy's long side, {yesno} "a"/"no", {suffix} the name's tail.
 _TEMPLATES = {
     "edges.density": "{pct} of the picture is edges",
@@ -34,10 +35,9 @@ _TEMPLATES = {
     "edges.laplacian_half": "{pct} fine-detail contrast at half size",
     "edges.laplacian_quarter": "{pct} fine-detail contrast at quarter size",
     "lines.share": "outlines cover {pct} of the picture",
-    "lines.thickness_median": "outlines about {px:.1f} px thick (picture {side} px across)",
-    "lines.thickness_iqr": "outline thickness varies by {px:.1f} px along the strokes "
-                           "(picture {side} px across)",
-    "lines.thickness_p90": "the boldest outlines {px:.1f} px thick (picture {side} px across)",
+    "lines.thickness_median": "outlines about {px:.1f} px thick{where}",
+    "lines.thickness_iqr": "outline thickness varies by {px:.1f} px along the strokes{where}",
+    "lines.thickness_p90": "the boldest outlines {px:.1f} px thick{where}",
     "lines.darkness": "outlines {pct} dark (100%: black)",
     "lines.contrast": "outlines {pct} darker than the colour around them",
     "lines.continuity": "{pct} of the line work in long unbroken strokes",
@@ -146,7 +146,7 @@ def has_template(feature):
     return feature in _TEMPLATES or any(feature.startswith(p) for p in _PATTERN_TEMPLATES)
 
 
-def describe(feature, value, *, side):
+def describe(feature, value, *, side, length_scale=None):
     """Say a feature's value in plain words, with its unit.
 
     Parameters
@@ -158,6 +158,9 @@ def describe(feature, value, *, side):
     side : int
         Long side of the working copy the value was measured on (lengths are in its
         pixels).
+    length_scale : float, optional
+        Pixels of the picture as uploaded per working-copy pixel: lengths are then said
+        in the uploaded picture's pixels (else in the working copy's, with its size).
 
     Returns
     -------
@@ -173,7 +176,8 @@ def describe(feature, value, *, side):
     if value is None or not np.isfinite(value):
         return f"{feature.split('.', 1)[1].replace('_', ' ')} not measurable"
     fields = {"v": value, "pct": f"{100 * value:.0f}%", "yesno": "a" if value >= 0.5 else "no",
-              "n2": 2.0 ** value, "px": value, "side": side}
+              "n2": 2.0 ** value, "px": value * (length_scale or 1.0), "side": side,
+              "where": "" if length_scale else f" (picture {side} px across)"}
     template = _TEMPLATES.get(feature)
     if template is None:
         for prefix, pattern in _PATTERN_TEMPLATES.items():
@@ -184,7 +188,7 @@ def describe(feature, value, *, side):
     return template.format(**fields)
 
 
-def format_value(feature, value, *, side):
+def format_value(feature, value, *, side, length_scale=None):
     """A feature's value in the unit its words use ("27%", "1.2 px", "12.8"), for a
     yardstick beside it.
 
@@ -194,6 +198,8 @@ def format_value(feature, value, *, side):
     value : float
     side : int
         The working copy's long side (lengths are in its pixels).
+    length_scale : float, optional
+        As in :func:`describe`.
 
     Returns
     -------
@@ -204,13 +210,13 @@ def format_value(feature, value, *, side):
     if "{pct}" in template:
         return f"{100 * value:.0f}%"
     if "{px" in template:
-        return f"{value:.1f} px"
+        return f"{value * (length_scale or 1.0):.1f} px"
     if "{n2" in template:
         return f"{2.0 ** value:.0f}"
     return f"{value:.1f}"
 
 
-def yardstick(feature, value, ranges, *, side):
+def yardstick(feature, value, ranges, *, side, length_scale=None):
     """Where a value sits against what each style usually measures, or None when it sits
     where both styles do (a value in the overlap is no reason for either).
 
@@ -223,6 +229,9 @@ def yardstick(feature, value, ranges, *, side):
         75th percentile) of each style's training drawings (the model card's
         ``yardsticks``).
     side : int
+    length_scale : float, optional
+        As in :func:`describe` (a length range is then what the styles measure at this
+        picture's size).
 
     Returns
     -------
@@ -238,12 +247,14 @@ def yardstick(feature, value, ranges, *, side):
 
     def span(style):
         low, high = ranges[style]
-        return f"{format_value(feature, low, side=side)}-{format_value(feature, high, side=side)}"
+        return "-".join(format_value(feature, v, side=side, length_scale=length_scale)
+                        for v in (low, high))
 
     return f"anime art here is usually {span('anime')}, cartoons {span('cartoon')}"
 
 
-def contributions(effect, x, names, *, side, top=5, local=None, yardsticks=None):
+def contributions(effect, x, names, *, side, top=5, local=None, yardsticks=None,
+                  length_scale=None):
     """The ``top`` largest effects on the log-odds of anime, as reasons.
 
     Parameters
@@ -264,6 +275,8 @@ def contributions(effect, x, names, *, side, top=5, local=None, yardsticks=None)
         Feature -> each style's usual range (the card's ``yardsticks``): a reason gets
         its yardstick in words, and a value where both styles usually sit is left out
         (see :func:`yardstick`).
+    length_scale : float, optional
+        Uploaded-picture pixels per working-copy pixel (see :func:`describe`).
 
     Returns
     -------
@@ -283,9 +296,10 @@ def contributions(effect, x, names, *, side, top=5, local=None, yardsticks=None)
         if len(out) == top or abs(effect[i]) < 1e-9:
             break
         value = float(x[i]) if np.isfinite(x[i]) else None
-        text = describe(names[i], x[i], side=side)
+        text = describe(names[i], x[i], side=side, length_scale=length_scale)
         if yardsticks and names[i] in yardsticks:
-            against = yardstick(names[i], value, yardsticks[names[i]], side=side)
+            against = yardstick(names[i], value, yardsticks[names[i]], side=side,
+                                length_scale=length_scale)
             if against is None:
                 continue  # where both styles usually sit: no reason for either
             text = f"{text}: {against}" if against else text

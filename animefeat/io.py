@@ -38,8 +38,8 @@ from .exceptions import (
     UnsupportedInputError,
 )
 
-__all__ = ["BACKGROUND", "Limits", "decode_base64_image", "frame_count", "load_frames",
-           "load_image"]
+__all__ = ["BACKGROUND", "Limits", "decode_base64_image", "frame_count", "image_size",
+           "load_frames", "load_image"]
 
 #: Colour that transparent pixels are composited on. White, because transparent
 #: drawings (stickers, clip art) are meant to be seen on a light page.
@@ -168,6 +168,41 @@ def load_frames(source, *, n_frames=4, limits=None, background=BACKGROUND):
                 raise ImageDecodeError(f"frame {index} cannot be decoded: {exc}") from None
             frames.append(_check_shape(frame, limits))
         return frames
+
+
+def image_size(source, *, limits=None):
+    """``(width, height)`` of an image as :func:`load_image` returns it (EXIF orientation
+    applied), read from its header without decoding the pixels.
+
+    Parameters
+    ----------
+    source : anything :func:`load_image` accepts
+    limits : Limits, optional
+
+    Returns
+    -------
+    size : tuple of 2 int
+    """
+    if isinstance(source, np.ndarray):
+        return int(source.shape[1]), int(source.shape[0])
+    if isinstance(source, Image.Image):
+        return source.size
+    limits = DEFAULT_LIMITS if limits is None else limits
+    data = _read_source(source, limits)
+    _reject_foreign(data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a bomb or a corrupt EXIF: load_image says so
+            with Image.open(io.BytesIO(data)) as im:
+                width, height = im.size
+                try:
+                    orientation = im.getexif().get(0x0112, 1)
+                except Exception:  # a malformed EXIF block loses only the orientation
+                    orientation = 1
+    except Exception:  # the loader gives the full story; here the header alone is read
+        raise ImageDecodeError(f"not a recognised image ({_describe_head(data)})") from None
+    # Orientations 5-8 turn the picture by a quarter: width and height swap.
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
 
 
 def frame_count(source, *, limits=None):

@@ -40,6 +40,7 @@ from .exceptions import AnimefeatError, ModelError
 from .explain import contributions, grouped
 from .features import FAMILIES, extract_features, feature_names
 from .features.local import dense_sift
+from .io import image_size
 from .preprocess import WORK_SIDE, WorkingCopy, load_for_features, working_copy
 
 __all__ = [
@@ -408,7 +409,7 @@ class AnimefeatModel:
                              "that animefeat can walk; retrain it with `animefeat train`")
         return heads
 
-    def predict_vectors(self, X, *, descriptors=None, explain=5):
+    def predict_vectors(self, X, *, descriptors=None, explain=5, length_scale=None):
         """Predictions for rows of precomputed features.
 
         Parameters
@@ -419,6 +420,9 @@ class AnimefeatModel:
             when the model has a local head.
         explain : int
             How many contributions each explanation lists (0 for none).
+        length_scale : float or sequence of float, optional
+            Per image, pixels of the picture as uploaded per working-copy pixel: the
+            reasons then say lengths in the uploaded picture's pixels.
 
         Returns
         -------
@@ -452,8 +456,11 @@ class AnimefeatModel:
             if explain:
                 local = None if local_share is None else (
                     float(local_share[k]), float(expit(local_odds[k])))
+                scale = (length_scale if length_scale is None or np.isscalar(length_scale)
+                         else length_scale[k])
                 reasons = contributions(effects[k], x, names, top=explain, side=self.side,
-                                        local=local, yardsticks=self.card.get("yardsticks"))
+                                        local=local, yardsticks=self.card.get("yardsticks"),
+                                        length_scale=scale)
             out.append(Prediction(
                 sure_from=self.sure_from,
                 label="anime" if pa >= 0.5 else "cartoon",
@@ -465,15 +472,36 @@ class AnimefeatModel:
             ))
         return out
 
-    def predict(self, image, *, explain=5):
-        """Classify one image (anything :func:`load_image` accepts, or a
-        :meth:`working_copy`)."""
-        if self.local is not None and not isinstance(image, WorkingCopy):
-            image = self.working_copy(image)
+    def predict(self, image, *, explain=5, size=None):
+        """Classify one image.
+
+        Parameters
+        ----------
+        image : anything :func:`load_image` accepts, or a :meth:`working_copy`
+        explain : int
+            How many contributions the explanation lists.
+        size : tuple of 2 int, optional
+            ``(width, height)`` of the picture as uploaded, for lengths in its pixels;
+            read from the image itself when it is not a working copy.
+
+        Returns
+        -------
+        prediction : Prediction
+        """
+        if not isinstance(image, WorkingCopy):
+            if hasattr(image, "read"):  # a stream is read once, for the size and the copy
+                image = image.read()
+            source, image = image, self.working_copy(image)  # bad input raises here
+            if size is None:
+                try:
+                    size = image_size(source)
+                except AnimefeatError:  # decodable, but no header size: lengths as measured
+                    size = None
         patches = self.patches(image)
         return self.predict_vectors(
             self.features(image)[None, :], explain=explain,
-            descriptors=None if patches is None else [patches.descriptors])[0]
+            descriptors=None if patches is None else [patches.descriptors],
+            length_scale=length_scale(image, size))[0]
 
     def warm_up(self):
         """Classify one small synthetic drawing, so that the first real image is fast.
@@ -589,6 +617,25 @@ def _warm_up_drawing():
     image[30:60, 40:70] = (0, 0, 0)
     image[32:58, 42:68] = (90, 160, 220)
     return image
+
+
+def length_scale(work, size):
+    """Pixels of the picture as uploaded per pixel of its working copy, or None.
+
+    Parameters
+    ----------
+    work : WorkingCopy
+        Made from the image as decoded (a large JPEG at a reduced DCT scale).
+    size : tuple of 2 int or None
+        ``(width, height)`` as uploaded (:func:`animefeat.io.image_size`).
+    """
+    if size is None:
+        return None
+    top, bottom, left, right = work.crop
+    h, w = work.grey.shape
+    # The decoded image's long side, from the working copy's size, scale and trim.
+    decoded = max(top + bottom + h / work.scale, left + right + w / work.scale)
+    return max(size) / decoded / work.scale
 
 
 def model_features(image, families=None, *, side=WORK_SIDE):

@@ -413,3 +413,15 @@ def test_all_errors_share_one_base():
 def test_frame_count_of_an_animation_and_a_still():
     assert af.frame_count(_animated_gif(4)) == 4
     assert af.frame_count(encode(blank(20, 20), "PNG")) == 1
+
+
+def test_image_size_reads_the_header_and_turns_with_the_exif_orientation():
+    from animefeat.io import image_size
+
+    stored = np.zeros((40, 20, 3), np.uint8)  # 20 wide, 40 tall as stored
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned by a quarter: 40 wide, 20 tall
+    assert image_size(encode(Image.fromarray(stored), "JPEG", exif=exif)) == (40, 20)
+    assert image_size(encode(stored, "PNG")) == (20, 40)
+    assert image_size(stored) == (20, 40)
+    assert image_size(encode(stored, "PNG")) == af.load_image(encode(stored, "PNG")).shape[1::-1]

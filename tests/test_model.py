@@ -293,3 +293,26 @@ def test_split_model_round_trips_through_its_file(split_model, tmp_path):
     x = split_model.features(cartoon(seed=132))[None, :]
     assert (again.predict_vectors(x)[0].probabilities
             == split_model.predict_vectors(x)[0].probabilities)
+
+
+def test_lengths_are_said_in_the_uploaded_pictures_pixels(tiny):
+    # The same drawing at 160 px and at 640 px (4x): a length reason reads 4x longer on
+    # the larger upload, with no "(picture 256 px across)" working-copy aside.
+    from synth import cartoon, encode
+
+    from animefeat.model import length_scale
+
+    small = cartoon(seed=1040)
+    large = np.repeat(np.repeat(small, 4, axis=0), 4, axis=1)
+    scales = []
+    for image in (small, large):
+        work = tiny.working_copy(encode(image))
+        scales.append(length_scale(work, image.shape[1::-1]))
+    assert scales[1] == pytest.approx(4 * scales[0], rel=0.02)
+    names = ["lines.thickness_median"]
+    from animefeat.explain import contributions
+
+    [c] = contributions([1.0], [2.0], names, side=256, length_scale=scales[1])
+    assert c.text == f"outlines about {2.0 * scales[1]:.1f} px thick"
+    [c] = contributions([1.0], [2.0], names, side=256)
+    assert c.text == "outlines about 2.0 px thick (picture 256 px across)"

@@ -13,7 +13,7 @@ from animefeat.exceptions import (
     UnsupportedInputError,
 )
 from animefeat.explain import EVIDENCE
-from animefeat.io import decode_base64_image, frame_count, load_image
+from animefeat.io import decode_base64_image, frame_count, image_size, load_image
 
 from .evidence import visual_evidence
 
@@ -110,7 +110,11 @@ def classify():
     model = current_app.config["MODEL"]
     # One working copy for the features and the evidence, at the model's resolution.
     work = model.working_copy(data, limits=limits)
-    body = model.predict(work).to_dict()
+    try:  # the size as uploaded, for lengths in its pixels; the copy is what decides
+        size = image_size(data, limits=limits)
+    except AnimefeatError:
+        size = None
+    body = model.predict(work, size=size).to_dict()
     frames = frame_count(data, limits=limits)
     body["notes"] = ([f"an animated image: only its first frame (of {frames}) was judged"]
                      if frames > 1 else [])

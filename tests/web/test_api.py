@@ -47,7 +47,7 @@ def test_multipart_upload(client):
     assert r.status_code == 200
     assert r.json["label"] == "cartoon"
     assert set(r.json) == {"label", "probabilities", "confident", "verdict", "is_drawing",
-                           "drawing_probability", "explanation", "reasons", "model"}
+                           "drawing_probability", "explanation", "reasons", "model", "notes"}
 
 
 def test_reasons_are_grouped_by_side_the_answer_first(client):
