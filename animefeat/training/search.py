@@ -9,6 +9,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from tqdm.auto import tqdm
 
 from ..model import DEFAULT_PARAMS
+from ..stack import source_folds
 from .evaluation import _default_make, _fit_predict, metrics
 
 __all__ = ["candidate_recipes", "nested_leave_one_source_out", "select_recipe"]
@@ -99,11 +100,7 @@ def select_recipe(table, y, *, candidates, of=None, mask=None, seed=0, inner_fol
     n = len(table.dataset)
     mask = np.ones(n, bool) if mask is None else np.asarray(mask)
     sources = np.asarray(table.dataset.sources)
-    order = np.random.default_rng([seed, len(np.unique(sources[mask]))]).permutation(
-        np.unique(sources[mask]))
-    k = len(order) if inner_folds is None else min(inner_folds, len(order))
-    group_of = {s: i % k for i, s in enumerate(order)}
-    fold = np.array([group_of.get(s, -1) for s in sources])
+    fold, k = source_folds(sources, mask, inner_folds, seed)
     scored = []
     for recipe in tqdm(candidates, desc="recipes", disable=not progress, leave=False):
         t = _recipe_table(table, recipe, of)

@@ -40,6 +40,15 @@ def app(tiny_model_path):
     return create_app({"MODEL": af.load_model(tiny_model_path)})
 
 
+def _serving(model):
+    """Serve ``model``'s page on a free port; yields its address (a fixture's body)."""
+    from animefeat_web import create_app
+
+    srv = _serve(create_app({"MODEL": model}))
+    yield f"http://127.0.0.1:{srv.effective_port}/"
+    srv.close()
+
+
 @pytest.fixture(scope="module")
 def server(app):
     srv = _serve(app)
@@ -136,16 +145,12 @@ def test_a_corrupt_file_gets_an_error_card_and_the_rest_answer(page, server, tmp
 def unsure_server(tiny_model_path):
     """A server whose model hedges every answer: the tiny model with its calibration
     slope cut 1000-fold, so P(anime) stays within a hair of 50% (its decisions kept)."""
-    from animefeat_web import create_app
-
     import animefeat as af
 
     # A fresh copy: load_model's cached one is shared with the other tests.
     model = af.AnimefeatModel.load(tiny_model_path)
     model.style.slope_ *= 1e-3
-    srv = _serve(create_app({"MODEL": model}))
-    yield f"http://127.0.0.1:{srv.effective_port}/"
-    srv.close()
+    yield from _serving(model)
 
 
 def test_an_ambiguous_image_is_said_to_be_unsure(page, unsure_server, tmp_path):
@@ -163,15 +168,11 @@ def test_an_ambiguous_image_is_said_to_be_unsure(page, unsure_server, tmp_path):
 def hedged_server(tiny_model_path):
     """A server whose card trusts no answer below 99.99% (its verdict level): every
     answer of the tiny model outside 35-65% reads "Probably ..."."""
-    from animefeat_web import create_app
-
     import animefeat as af
 
     model = af.AnimefeatModel.load(tiny_model_path)
     model.card["verdict"] = {**model.card.get("verdict", {}), "sure_from": 0.9999}
-    srv = _serve(create_app({"MODEL": model}))
-    yield f"http://127.0.0.1:{srv.effective_port}/"
-    srv.close()
+    yield from _serving(model)
 
 
 def test_an_answer_below_the_cards_verdict_level_is_hedged(page, hedged_server, tmp_path):
@@ -191,15 +192,11 @@ def test_an_answer_below_the_cards_verdict_level_is_hedged(page, hedged_server, 
 def photo_server(tiny_model_path):
     """A server whose photo check flags every picture (threshold above 1): what a
     photograph meets, whatever the tiny model makes of a synthetic one."""
-    from animefeat_web import create_app
-
     import animefeat as af
 
     model = af.AnimefeatModel.load(tiny_model_path)
     model.drawing_threshold = 1.01
-    srv = _serve(create_app({"MODEL": model}))
-    yield f"http://127.0.0.1:{srv.effective_port}/"
-    srv.close()
+    yield from _serving(model)
 
 
 def test_a_photo_leads_with_what_it_is_and_folds_the_style_guess(page, photo_server, tmp_path):
@@ -311,13 +308,9 @@ def test_overlays_scale_with_the_shown_image(page, server, tmp_path):
 @pytest.fixture(scope="module")
 def shipped_server():
     """The page with the shipped model, as a user meets it."""
-    from animefeat_web import create_app
-
     import animefeat as af
 
-    srv = _serve(create_app({"MODEL": af.load_model()}))
-    yield f"http://127.0.0.1:{srv.effective_port}/"
-    srv.close()
+    yield from _serving(af.load_model())
 
 
 def test_the_faces_button_draws_the_detected_face_where_it_is(page, shipped_server, tmp_path):
@@ -343,13 +336,9 @@ def test_the_faces_button_draws_the_detected_face_where_it_is(page, shipped_serv
 @pytest.fixture(scope="module")
 def local_server(local_model_path):
     """The page with a model that reads local patterns."""
-    from animefeat_web import create_app
-
     import animefeat as af
 
-    srv = _serve(create_app({"MODEL": af.load_model(local_model_path)}))
-    yield f"http://127.0.0.1:{srv.effective_port}/"
-    srv.close()
+    yield from _serving(af.load_model(local_model_path))
 
 
 def test_the_map_button_draws_where_it_looks_anime_or_cartoon(page, local_server, tmp_path):
