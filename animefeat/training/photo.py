@@ -31,11 +31,13 @@ DRAWING_FAMILIES = [f for f in FAMILIES if f not in DETECTOR_FAMILIES]
 def drawing_held_out(table, y_drawing, *, groups, seed=0, make=None):
     """Held-out P(drawing) for every image, each from a check that never saw it.
 
-    With three or more sources of drawings, each drawing source is left out in turn: the
-    check is trained on every other source, photos included, and scores the drawings of
-    the source left out, as it will a new show's frames. Photos, which come from fewer
-    sources, are scored by grouped 5-fold CV over the photos (every drawing in
-    training). With fewer sources, grouped 5-fold CV over everything.
+    With three or more sources of drawings and two or more of photographs, every source
+    is left out in turn, photo sources included: the check is trained on every other
+    source and scores all the images of the source left out, as it will a new show's
+    frames or a new kind of snapshot. A photo source is thus scored by a check that
+    learnt photographs from the other photo sources only. With one photo source, its
+    photos are scored by grouped 5-fold CV over the photos (every drawing in training);
+    with fewer than three drawing sources, grouped 5-fold CV over everything.
 
     Parameters
     ----------
@@ -43,7 +45,7 @@ def drawing_held_out(table, y_drawing, *, groups, seed=0, make=None):
     y_drawing : ndarray of shape (n_images,), int
         1 for drawings, 0 for photos.
     groups : ndarray of shape (n_images,)
-        Near-duplicate groups.
+        Near-duplicate groups (for the CV fallbacks).
     seed : int
     make : callable, optional
         ``make(sources)`` returns a fresh classifier; the drawing check's recipe by
@@ -61,11 +63,18 @@ def drawing_held_out(table, y_drawing, *, groups, seed=0, make=None):
         return (cross_validate(table, y_drawing, groups=groups, seed=seed, make=make),
                 "grouped 5-fold CV")
     proba = np.full(len(y_drawing), np.nan)
+    by_source = len(np.unique(sources[~drawn])) >= 2
+    # Every source left out (photo sources too), or only the drawing sources.
+    for source in np.unique(sources if by_source else sources[drawn]):
+        test = np.flatnonzero((sources == source) & (True if by_source else drawn))
+        train = np.flatnonzero(sources != source)
+        if len(np.unique(y_drawing[train])) == 2:
+            proba[test] = _fit_predict(make, table, y_drawing, train, test)
+    if by_source:
+        return proba, ("every source left out in turn, photo sources included: a photo "
+                       "source is scored by a check that learnt photographs from the other "
+                       "photo sources only")
     everything = np.arange(len(y_drawing))
-    for source in np.unique(sources[drawn]):
-        test = np.flatnonzero(drawn & (sources == source))
-        proba[test] = _fit_predict(make, table, y_drawing,
-                                   np.flatnonzero(sources != source), test)
     photos = np.flatnonzero(~drawn)
     labels = np.asarray(table.dataset.labels)[photos]
     for _, test in _folds(labels, sources[photos], groups[photos], 5, seed):

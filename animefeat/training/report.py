@@ -99,12 +99,18 @@ def evaluate_recipe(full, *, of=None, families, drawing_families, params, augmen
         "p_anime_cv": part("cv", style, lambda: {"p": cross_validate(
             table, y_anime, make=make, groups=near_duplicates(), mask=drawings,
             seed=seed)})["p"],
-        "p_drawing": part("drawing", {"of": of, "families": drawing_families,
-                                      "params": DRAWING_PARAMS},
-                          lambda: {"p": drawing_held_out(drawing_table, y_drawing,
-                                                         groups=near_duplicates(),
-                                                         seed=seed)[0]})["p"],
+        "p_drawing": None,
         "p_anime_nested": np.full(len(labels), np.nan), "choices": {}}
+
+    def run_drawing():
+        p, protocol = drawing_held_out(drawing_table, y_drawing, groups=near_duplicates(),
+                                       seed=seed)
+        return {"p": p, "protocol": protocol}
+
+    # "sources": photo sources left out too (#26); before, photos were scored by CV.
+    drawing = part("drawing", {"of": of, "families": drawing_families,
+                               "params": DRAWING_PARAMS, "photos": "sources"}, run_drawing)
+    held_out["p_drawing"] = drawing["p"]
     if nested:
         def run_nested():
             p, choices = nested_leave_one_source_out(
@@ -133,9 +139,7 @@ def evaluate_recipe(full, *, of=None, families, drawing_families, params, augmen
         report["nested_leave_one_source_out"]["choices"] = held_out["choices"]
     report["drawing_check"] = held_out_drawing_check(y_drawing, held_out["p_drawing"], sources)
     report["drawing_check"]["protocol"] = (
-        "drawings: each drawing source left out (photos of every source in training); "
-        "photos: grouped 5-fold CV over the photos; families: "
-        f"{drawing_families or 'all'}")
+        f"{drawing['protocol']}; families: {drawing_families or 'all'}")
     report["cv"] = metrics(y_anime[d], held_out["p_anime_cv"][d], sources[d])
     return report, held_out
 

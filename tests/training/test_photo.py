@@ -17,8 +17,22 @@ def test_drawing_held_out_never_scores_an_image_with_its_source_or_itself_in_tra
     assert Spy.log and {i for _, scored in Spy.log for i in scored} == set(range(60))
     for trained, scored in Spy.log:
         assert not trained & scored
-        scored_drawing_sources = {sources[i] for i in scored if y_drawing[i]}
-        assert not scored_drawing_sources & {sources[i] for i in trained}
+        # Two photo sources: every source, photos included, is scored without itself.
+        assert not {sources[i] for i in scored} & {sources[i] for i in trained}
+
+
+def test_with_one_photo_source_its_photos_are_scored_by_cv_over_the_photos():
+    sources = np.repeat(["s1", "s2", "s3", "photos"], 12)
+    labels = np.where(sources == "photos", "photo", "anime")
+    y_drawing = (labels != "photo").astype(int)
+    table = _table(np.arange(48, dtype=float)[:, None], sources, labels)
+    Spy.log = []
+    _, protocol = drawing_held_out(table, y_drawing, groups=np.arange(48),
+                                   make=lambda _: Spy())
+    assert "5-fold CV over the photos" in protocol
+    assert {i for _, scored in Spy.log for i in scored} == set(range(48))
+    for trained, scored in Spy.log:
+        assert not trained & scored
 
 
 def test_held_out_thresholds_are_chosen_without_the_source_they_grade():
