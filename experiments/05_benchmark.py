@@ -121,16 +121,30 @@ def main():
                 row["features"] = timeit(
                     lambda w=work: extract_features(replace(w, cache={}),
                                                     families=model.families), args.repeats)
-                row["model"] = timeit(lambda v=x: model.predict_vectors(v[None], explain=0),
-                                      args.repeats)
+                local = None
+                if model.local is not None:
+                    # The local patterns: dense SIFT on the working copy, then the
+                    # encoder and the logistic regression.
+                    patches = model.patches(work)
+                    local = [patches.descriptors]
+                    row["local.patches"] = timeit(lambda w=work: model.patches(w),
+                                                  args.repeats)
+                    row["local.encode_and_score"] = timeit(
+                        lambda d=local: model.local.decision_function(d), args.repeats)
+                    row["local.patches_per_image"] = len(patches)
+                row["model"] = timeit(
+                    lambda v=x, d=local: model.predict_vectors(v[None], explain=0, descriptors=d),
+                    args.repeats)
                 row["model_with_explanation"] = timeit(
-                    lambda v=x: model.predict_vectors(v[None], explain=5), args.repeats)
+                    lambda v=x, d=local: model.predict_vectors(v[None], explain=5, descriptors=d),
+                    args.repeats)
                 # The same right after the features, as in classify: their data has
                 # pushed the model's trees out of the caches.
                 row["model_with_explanation_after_features"] = timeit_after(
                     lambda w=work: extract_features(replace(w, cache={}),
                                                     families=model.families),
-                    lambda v=x: model.predict_vectors(v[None], explain=5), args.repeats)
+                    lambda v=x, d=local: model.predict_vectors(v[None], explain=5, descriptors=d),
+                    args.repeats)
                 row["classify_end_to_end"] = timeit(lambda d=data: af.classify(d, model=model),
                                                     args.repeats)
                 row["ratio_end_to_end_over_floor"] = (row["classify_end_to_end"]

@@ -108,7 +108,13 @@ def run_stages(repeats):
     stage("working_copy", lambda _: working_copy(rgb, side=model.side))
     for family in model.families or FAMILIES:
         stage(f"family.{family}", FAMILIES[family][0], lambda: replace(work, cache={}))
-    stage("model_with_explanation", lambda _: model.predict_vectors(x[None], explain=5))
+    local = None
+    if model.local is not None:
+        stage("local.patches", lambda _: model.patches(work))
+        local = [model.patches(work).descriptors]
+        stage("local.encode_and_score", lambda _: model.local.decision_function(local))
+    stage("model_with_explanation",
+          lambda _: model.predict_vectors(x[None], explain=5, descriptors=local))
     stage("classify", lambda _: model.predict(data))
 
 
