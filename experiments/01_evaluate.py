@@ -75,7 +75,7 @@ def main():
         "side": data.side,
         "headline": headline,
         "gap": gap(report),
-        "goals": goals(report[headline], report["cv"], check),
+        "goals": goals(report[headline], report[headline].get("cv", report["cv"]), check),
         "drawing_check_before": fitted_on_graded(data, held_out["p_drawing"]),
         "drawing_check_tradeoff": tradeoff(data, held_out["p_drawing"]),
         "confidence_on_left_out": confidence(p_head[d]),

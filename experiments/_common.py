@@ -32,6 +32,7 @@ from animefeat.training import (
     held_out_drawing_check,
     metrics,
     near_duplicate_groups,
+    stacked_cross_validate,
     stacked_leave_one_source_out,
 )
 
@@ -202,6 +203,13 @@ def shipped_stack(args, recipe, data, held_out):
     report["views"] = {v: metrics(data.y[d], proba[v][d], data.sources[d])
                        for v in ("structure", "local")}
     report["combiner_weights"] = weights
+    # Pooled CV of the same combination, on the shipped structural recipe.
+    cv = stacked_cross_validate(
+        data.full, data.y, sets, groups=data.groups, of=recipe["table_families"],
+        recipe={"families": recipe["families"], "params": recipe["params"], "augment": True},
+        mask=data.drawings, seed=recipe["seed"], cache_dir=cache, copies=copies,
+        local_params={k: local[k] for k in LOCAL_PARAMS})
+    report["cv"] = metrics(data.y[d], cv["stack"][d], data.sources[d])
     return report, proba
 
 

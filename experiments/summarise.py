@@ -37,10 +37,11 @@ def stacked_table(ev):
     st, check, cv = ev["stacked_leave_one_source_out"], ev["drawing_check"], ev["cv"]
     nested = ev.get("nested_leave_one_source_out") or ev["leave_one_source_out"]
     local = st["views"]["local"]
+    cv = st.get("cv", cv)
     lines = ["| source left out | images | **structure + local patterns (shipped)** | "
              "structure alone (nested) | local patterns alone | recall anime | recall cartoon "
              "| ECE of confidence | confident mistakes | drawings called photos | "
-             "pooled CV (structure) |",
+             "pooled CV |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for s, m in st["per_source"].items():
         name = f"{s} (related)" if s in RELATED else s

@@ -36,6 +36,7 @@ from .photo import (
 from .report import (
     EVALUATION_VERSION,
     evaluate_recipe,
+    stacked_cross_validate,
     stacked_leave_one_source_out,
     structure_fitter,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "drawing_threshold", "evaluate_recipe", "expected_calibration_error", "feature_table",
     "held_out_drawing_check", "leave_one_source_out", "metrics", "near_duplicate_groups",
     "nested_leave_one_source_out", "select_recipe", "source_weights",
-    "stacked_leave_one_source_out", "structure_fitter", "train", "trainable",
+    "stacked_cross_validate", "stacked_leave_one_source_out", "structure_fitter", "train",
+    "trainable",
     "verdict_level", "yardsticks",
 ]

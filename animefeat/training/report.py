@@ -16,12 +16,14 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from tqdm.auto import tqdm
 
 from ..model import DRAWING_PARAMS
-from .evaluation import _default_make, cross_validate, leave_one_source_out, metrics
+from ..stack import LOCAL_GRID, LOCAL_PARAMS, fit_stack, local_head
+from .evaluation import _default_make, _folds, cross_validate, leave_one_source_out, metrics
 from .photo import drawing_held_out, held_out_drawing_check
 from .search import _recipe_table, candidate_recipes, nested_leave_one_source_out
 from .tables import near_duplicate_groups, source_weights, trainable
 
-__all__ = ["evaluate_recipe", "stacked_leave_one_source_out", "structure_fitter"]
+__all__ = ["evaluate_recipe", "stacked_cross_validate", "stacked_leave_one_source_out",
+           "structure_fitter"]
 
 #: Bumped whenever the evaluation protocol changes, so cached held-out scores are redone.
 EVALUATION_VERSION = 2
@@ -230,8 +232,6 @@ def stacked_leave_one_source_out(full, y, sets, *, choices, of=None, mask=None, 
     weights : dict
         Source left out -> the combiner's ``structure``, ``local`` and ``intercept``.
     """
-    from ..stack import LOCAL_GRID, LOCAL_PARAMS, fit_stack, local_head
-
     local_params = dict(LOCAL_PARAMS if local_params is None else local_params)
     n = len(full.dataset)
     mask = np.ones(n, bool) if mask is None else np.asarray(mask)
@@ -244,22 +244,9 @@ def stacked_leave_one_source_out(full, y, sets, *, choices, of=None, mask=None, 
 
         def fold(recipe=recipe, test=test, source=source):
             train = np.flatnonzero(mask & (sources != source))
-            table = _recipe_table(full, recipe, of)
-            stack, _ = fit_stack(
-                structure_fitter(table, y, train, params=recipe["params"], seed=seed),
-                [sets[i] for i in train], y[train], sources[train],
-                local=local_head(seed=seed, **local_params),
-                weight=source_weights(sources[train], y[train]),
-                inner_folds=inner_folds, seed=seed,
-                copies=None if copies is None else [copies[i] for i in train])
-            keep = np.isin(table.origin, test) & ~table.augmented
-            X_test, sets_test = table.X[keep], [sets[i] for i in test]
-            views = np.column_stack([expit(stack.log_odds(X_test, sets_test)),
-                                     stack.predict_proba_anime(X_test, sets_test)])
-            coef = stack.combiner.coef_[0]
-            return {"p": views, "weights": {"structure": float(coef[0]),
-                                            "local": float(coef[1]),
-                                            "intercept": float(stack.combiner.intercept_[0])}}
+            return _stacked_fold(full, y, sets, copies, train, test, recipe=recipe, of=of,
+                                 seed=seed, local_params=local_params,
+                                 inner_folds=inner_folds)
 
         out = _cached_part(cache_dir, full, "stacked", {
             "of": of, "source": str(source), "recipe": recipe, "local": local_params,
@@ -271,3 +258,70 @@ def stacked_leave_one_source_out(full, y, sets, *, choices, of=None, mask=None, 
             proba[view][test] = out["p"][:, k]
         weights[str(source)] = out["weights"]
     return proba, weights
+
+
+def _stacked_fold(full, y, sets, copies, train, test, *, recipe, of, seed, local_params,
+                  inner_folds):
+    """The combined head fitted on the images ``train``; its views' answers on ``test``
+    (columns structure, local, stack) and the combiner's weights."""
+    sources = np.asarray(full.dataset.sources)
+    table = _recipe_table(full, recipe, of)
+    stack, _ = fit_stack(
+        structure_fitter(table, y, train, params=recipe["params"], seed=seed),
+        [sets[i] for i in train], y[train], sources[train],
+        local=local_head(seed=seed, **local_params),
+        weight=source_weights(sources[train], y[train]),
+        inner_folds=inner_folds, seed=seed,
+        copies=None if copies is None else [copies[i] for i in train])
+    keep = np.isin(table.origin, test) & ~table.augmented
+    X_test, sets_test = table.X[keep], [sets[i] for i in test]
+    views = np.column_stack([expit(stack.log_odds(X_test, sets_test)),
+                             stack.predict_proba_anime(X_test, sets_test)])
+    coef = stack.combiner.coef_[0]
+    return {"p": views, "weights": {"structure": float(coef[0]), "local": float(coef[1]),
+                                    "intercept": float(stack.combiner.intercept_[0])}}
+
+
+def stacked_cross_validate(full, y, sets, *, recipe, groups, of=None, mask=None, seed=0,
+                           local_params=None, inner_folds=4, cache_dir=None, progress=True,
+                           copies=None, n_splits=5):
+    """Pooled CV of the combined head: grouped (near-duplicates), stratified (source x
+    label) folds, as :func:`~animefeat.training.cross_validate` makes them.
+
+    Parameters
+    ----------
+    full, y, sets, of, mask, seed, local_params, inner_folds, cache_dir, progress, copies
+        As in :func:`stacked_leave_one_source_out`.
+    recipe : dict
+        The structural recipe (``families``, ``params``, ``augment``).
+    groups : ndarray of shape (n_images,)
+        Near-duplicate groups.
+    n_splits : int
+
+    Returns
+    -------
+    proba : dict
+        ``structure``, ``local``, ``stack``: out-of-fold P(anime), NaN outside ``mask``.
+    """
+    local_params = dict(LOCAL_PARAMS if local_params is None else local_params)
+    n = len(full.dataset)
+    mask = np.ones(n, bool) if mask is None else np.asarray(mask)
+    idx = np.flatnonzero(mask)
+    labels = np.asarray(full.dataset.labels)[idx]
+    sources = np.asarray(full.dataset.sources)[idx]
+
+    def compute():
+        p = np.full((n, 3), np.nan)
+        folds = _folds(labels, sources, np.asarray(groups)[idx], n_splits, seed)
+        for train, test in tqdm(folds, desc="stacked CV", disable=not progress):
+            p[idx[test]] = _stacked_fold(full, y, sets, copies, idx[train], idx[test],
+                                         recipe=recipe, of=of, seed=seed,
+                                         local_params=local_params,
+                                         inner_folds=inner_folds)["p"]
+        return {"p": p}
+
+    out = _cached_part(cache_dir, full, "stacked-cv", {
+        "of": of, "recipe": recipe, "local": local_params, "inner_folds": inner_folds,
+        "seed": seed, "n_splits": n_splits, "n": int(mask.sum()),
+        **({"local_copies": True} if copies is not None else {})}, compute)
+    return {view: out["p"][:, k] for k, view in enumerate(("structure", "local", "stack"))}

@@ -46,3 +46,14 @@ def test_only_the_masked_images_are_scored():
         table, y, sets, choices={s: recipe for s in np.unique(sources[mask])}, mask=mask,
         seed=0, local_params=SMALL_LOCAL, inner_folds=3, progress=False)
     assert np.isnan(proba["stack"][~mask]).all() and np.isfinite(proba["stack"][mask]).all()
+
+
+def test_stacked_cv_scores_every_image_once_out_of_fold():
+    from animefeat.training import stacked_cross_validate
+
+    table, sets, y, sources = _two_views(flipped="none")
+    recipe = {"families": None, "params": SMALL_BOOSTER, "augment": False}
+    proba = stacked_cross_validate(table, y, sets, recipe=recipe, groups=np.arange(len(y)),
+                                   local_params=SMALL_LOCAL, inner_folds=3, progress=False)
+    assert np.isfinite(proba["stack"]).all()
+    assert ((proba["stack"] >= 0.5) == y).mean() >= 0.95  # both views tell them apart
