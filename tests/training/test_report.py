@@ -51,7 +51,7 @@ def test_only_the_masked_images_are_scored():
 def test_stacked_cv_scores_every_image_once_out_of_fold():
     from animefeat.training import stacked_cross_validate
 
-    table, sets, y, sources = _two_views(flipped="none")
+    table, sets, y, _ = _two_views(flipped="none")
     recipe = {"families": None, "params": SMALL_BOOSTER, "augment": False}
     proba = stacked_cross_validate(table, y, sets, recipe=recipe, groups=np.arange(len(y)),
                                    local_params=SMALL_LOCAL, inner_folds=3, progress=False)
