@@ -13,6 +13,7 @@ from animefeat.exceptions import (
     UnsupportedInputError,
 )
 from animefeat.explain import EVIDENCE
+from animefeat.features import FAMILIES
 from animefeat.io import decode_base64_image, frame_count, image_size, load_image
 
 from .evidence import visual_evidence
@@ -46,7 +47,7 @@ OVERLAYS = (("patches", "Where it looks anime / cartoon", "stroke and detail pat
 def deciding_evidence(model):
     """The overlays whose measurements the model's verdict reads (the style head's
     families, and the local patterns when it has them), in the page's order."""
-    families = model.style_families or list(EVIDENCE)
+    families = model.style_families or list(FAMILIES)  # None: every feature family
     kinds = {EVIDENCE[f] for f in families if f in EVIDENCE}
     if model.local is not None:
         kinds.add("patches")
