@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import io
 import math
 import os
@@ -187,26 +188,19 @@ def image_size(source, *, limits=None):
         return int(source.shape[1]), int(source.shape[0])
     if isinstance(source, Image.Image):
         return source.size
-    limits = DEFAULT_LIMITS if limits is None else limits
-    data = _read_source(source, limits)
-    _reject_foreign(data)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # a bomb or a corrupt EXIF: load_image says so
-            with Image.open(io.BytesIO(data)) as im:
-                width, height = im.size
-                try:
-                    orientation = im.getexif().get(0x0112, 1)
-                except Exception:  # a malformed EXIF block loses only the orientation
-                    orientation = 1
-    except Exception:  # the loader gives the full story; here the header alone is read
-        raise ImageDecodeError(f"not a recognised image ({_describe_head(data)})") from None
+    with _header(source, limits) as im:
+        width, height = im.size
+        try:
+            orientation = im.getexif().get(0x0112, 1)
+        except Exception:  # a malformed EXIF block loses only the orientation
+            orientation = 1
     # Orientations 5-8 turn the picture by a quarter: width and height swap.
     return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
 
 
 def frame_count(source, *, limits=None):
-    """How many frames an image holds (1 for a still; capped at ``limits.max_frames``).
+    """How many frames an image holds (1 for a still; capped at ``limits.max_frames``),
+    read without decoding the pixels.
 
     :func:`load_image` reads the first frame only: a caller says so when this is above 1.
 
@@ -220,8 +214,26 @@ def frame_count(source, *, limits=None):
     n : int
     """
     limits = DEFAULT_LIMITS if limits is None else limits
-    with _open(_read_source(source, limits), limits, None) as im:
+    with _header(source, limits) as im:
         return int(min(getattr(im, "n_frames", 1), limits.max_frames))
+
+
+@contextlib.contextmanager
+def _header(source, limits):
+    """The source opened by Pillow for its header only (no pixels decoded)."""
+    limits = DEFAULT_LIMITS if limits is None else limits
+    data = _read_source(source, limits)
+    _reject_foreign(data)
+    # A bomb or a corrupt EXIF block: load_image says so; the header reads go on.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            im = Image.open(io.BytesIO(data))
+        except Exception:  # the loader gives the full story; here the header alone is read
+            raise ImageDecodeError(
+                f"not a recognised image ({_describe_head(data)})") from None
+        with im:
+            yield im
 
 
 def decode_base64_image(text):

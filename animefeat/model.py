@@ -42,6 +42,7 @@ from .features import FAMILIES, extract_features, feature_names
 from .features.local import dense_sift
 from .io import image_size
 from .preprocess import WORK_SIDE, WorkingCopy, load_for_features, working_copy
+from .stack import combine
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -324,15 +325,13 @@ class AnimefeatModel:
         """
         if self.local is None or patches is None or not len(patches):
             return np.zeros(0 if patches is None else len(patches))
-        encoder = self.local.named_steps["encode"]
         w = self.local.named_steps["classify"].coef_[0]
-        raw = encoder.raw(patches.descriptors)
-        root = np.sqrt(np.abs(raw))
+        terms = self.local.named_steps["encode"].patch_terms(patches.descriptors)
+        root = np.sqrt(np.abs(terms.mean(axis=0)))  # of the raw Fisher vector
         norm = np.linalg.norm(root)
         if norm == 0:
             return np.zeros(len(patches))
         effective = np.divide(w, root * norm, out=np.zeros_like(w), where=root > 0)
-        terms = encoder.patch_terms(patches.descriptors)
         return self.combiner.coef_[0][1] * (terms @ effective) / len(patches)
 
     @property
@@ -444,8 +443,7 @@ class AnimefeatModel:
             w_structure, w_local = self.combiner.coef_[0]
             local_odds = self.local.decision_function(list(descriptors))
             local_share = w_local * local_odds
-            p_anime = expit(w_structure * head.raw(Xs) + local_share
-                            + self.combiner.intercept_[0])
+            p_anime = combine(self.combiner, np.column_stack([head.raw(Xs), local_odds]))
             if explain:
                 effects = w_structure * effects
         p_drawing = drawing.predict_proba(X[:, drawn])
@@ -821,11 +819,12 @@ def classify_many(images, *, model=None, n_jobs=None, explain=5, on_error="raise
 def _features_or_error(image, families, side, grid, on_error):
     """``(feature vector, descriptors or None)`` of one image, or its error."""
     try:
-        rgb = load_for_features(image, side=side)
-        vector = extract_features(rgb, families=families, side=side)
+        # One working copy for the features and the patches, as predict makes it.
+        work = working_copy(load_for_features(image, side=side), side=side)
+        vector = extract_features(work, families=families, side=side)
         if grid is None:
             return vector, None
-        return vector, dense_sift(rgb, side=side, **grid).descriptors
+        return vector, dense_sift(work, side=side, **grid).descriptors
     except AnimefeatError as exc:
         if on_error == "raise":
             raise

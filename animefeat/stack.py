@@ -25,8 +25,8 @@ from sklearn.pipeline import Pipeline
 
 from .encode import FisherVectorEncoder
 
-__all__ = ["LOCAL_COPIES", "LOCAL_GRID", "LOCAL_PARAMS", "StyleStack", "fit_stack", "local_head",
-           "source_folds"]
+__all__ = ["LOCAL_COPIES", "LOCAL_GRID", "LOCAL_PARAMS", "StyleStack", "combine", "fit_stack",
+           "local_head", "source_folds"]
 
 #: The grid of patches the local head reads (working-copy pixels): every 8 px, patches
 #: of 16 and 32 px (the two sizes #25 measured 82% with on unseen sources).
@@ -128,7 +128,7 @@ def combine(combiner, log_odds):
 
 
 def fit_stack(fit_structure, X_local, y, sources, *, local=None, weight=None,
-              inner_folds=4, seed=0, encoded=None, copies=None):
+              inner_folds=4, seed=0, copies=None):
     """Fit the combined head on the training images.
 
     Parameters
@@ -150,9 +150,6 @@ def fit_stack(fit_structure, X_local, y, sources, *, local=None, weight=None,
     inner_folds : int
         Groups of whole sources that give the combiner its out-of-fold log-odds.
     seed : int
-    encoded : ndarray of shape (n_images, n_fisher), optional
-        The images' Fisher vectors under ``local``'s encoder, already fitted (saves
-        encoding twice); the encoder is fitted here when None.
     copies : sequence of ndarray, optional
         Descriptors of each image's degraded copy (same order as ``X_local``): the
         encoder and the logistic regressions train on them beside the images, with the
@@ -175,10 +172,9 @@ def fit_stack(fit_structure, X_local, y, sources, *, local=None, weight=None,
     weight = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=np.float64)
     local = clone(local_head(seed=seed) if local is None else local)
     encoder, classify = local.named_steps["encode"], local.named_steps["classify"]
-    if encoded is None:
-        fit_sets = list(X_local) + ([] if copies is None else list(copies))
-        encoder.fit(fit_sets, sample_weight=np.tile(weight, 1 if copies is None else 2))
-        encoded = encoder.transform(X_local)
+    fit_sets = list(X_local) + ([] if copies is None else list(copies))
+    encoder.fit(fit_sets, sample_weight=np.tile(weight, 1 if copies is None else 2))
+    encoded = encoder.transform(X_local)
     encoded_copies = None if copies is None else encoder.transform(copies)
 
     def linear_fit(rows):

@@ -110,7 +110,7 @@ def run_stages(repeats):
         stage(f"family.{family}", FAMILIES[family][0], lambda: replace(work, cache={}))
     local = None
     if model.local is not None:
-        stage("local.patches", lambda _: model.patches(work))
+        stage("local.patches", lambda w: model.patches(w), lambda: replace(work, cache={}))
         local = [model.patches(work).descriptors]
         stage("local.encode_and_score", lambda _: model.local.decision_function(local))
     stage("model_with_explanation",

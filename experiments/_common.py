@@ -34,6 +34,7 @@ from animefeat.training import (
     near_duplicate_groups,
     stacked_cross_validate,
     stacked_leave_one_source_out,
+    stacked_report,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -199,9 +200,7 @@ def shipped_stack(args, recipe, data, held_out):
         mask=data.drawings, seed=recipe["seed"], cache_dir=cache, copies=copies,
         local_params={k: local[k] for k in LOCAL_PARAMS})
     d = data.drawings
-    report = metrics(data.y[d], proba["stack"][d], data.sources[d])
-    report["views"] = {v: metrics(data.y[d], proba[v][d], data.sources[d])
-                       for v in ("structure", "local")}
+    report = stacked_report(data.y[d], {v: p[d] for v, p in proba.items()}, data.sources[d])
     report["combiner_weights"] = weights
     # Pooled CV of the same combination, on the shipped structural recipe.
     cv = stacked_cross_validate(

@@ -14,10 +14,8 @@ import numpy as np
 from PIL import Image
 
 from animefeat.detect import detect_faces
-from animefeat.detect.eyes import find_eyes
 from animefeat.explain import patch_map
 from animefeat.features.edges import canny
-from animefeat.features.face import drawn_faces
 from animefeat.features.lines import line_mask
 from animefeat.features.regions import quantise
 from animefeat.features.shading import edge_kinds
@@ -25,21 +23,21 @@ from animefeat.features.shading import edge_kinds
 __all__ = ["visual_evidence"]
 
 
-def visual_evidence(work, *, image_shape=None, model=None, image=None):
+def visual_evidence(work, image, *, image_shape=None, model=None):
     """What the page draws over the image for each kind of reason.
 
     Parameters
     ----------
     work : WorkingCopy
         The working copy the features were computed on.
+    image : ndarray of shape (H, W, 3), uint8
+        The image as loaded: its faces are :func:`animefeat.detect_faces`' own, so that
+        the page and the library agree.
     image_shape : tuple, optional
         (H, W) of the image as shown; boxes are given as shares of it. Defaults to the
         original size implied by the working copy.
     model : AnimefeatModel, optional
         With a local head, ``patches`` maps where the picture looks anime or cartoon.
-    image : ndarray of shape (H, W, 3), uint8, optional
-        The image as loaded: its faces are then :func:`animefeat.detect_faces`' own, so
-        that the page and the library agree (else found on the working copy).
 
     Returns
     -------
@@ -90,21 +88,15 @@ def visual_evidence(work, *, image_shape=None, model=None, image=None):
         r, g, b = (round(float(c)) for c in painted[ys[0], xs[0]])
         palette.append({"rgb": f"#{r:02x}{g:02x}{b:02x}",
                         "share": round(float(used[k] / used.sum()), 4)})
-    if image is None:
-        boxes, p = drawn_faces(work)
-        faces = [{"box": box(f), "score": round(float(q), 4),
-                  "eyes": [box(e) for e in find_eyes(work.rgb, tuple(f))]}
-                 for f, q in zip(boxes, p)]
-    else:
-        # What a library user gets from af.detect_faces(image): the same faces and eyes.
-        ih, iw = image.shape[:2]
+    # What a library user gets from af.detect_faces(image): the same faces and eyes.
+    ih, iw = image.shape[:2]
 
-        def share(b):
-            x, y, bw, bh = b
-            return [round(x / iw, 4), round(y / ih, 4), round(bw / iw, 4), round(bh / ih, 4)]
+    def share(b):
+        x, y, bw, bh = b
+        return [round(x / iw, 4), round(y / ih, 4), round(bw / iw, 4), round(bh / ih, 4)]
 
-        faces = [{"box": share(f.box), "score": round(f.score, 4),
-                  "eyes": [share(e) for e in f.eyes]} for f in detect_faces(image)]
+    faces = [{"box": share(f.box), "score": round(f.score, 4),
+              "eyes": [share(e) for e in f.eyes]} for f in detect_faces(image)]
     out = {
         "box": box((0, 0, w, h)),
         "lines": png(line_mask(work), (230, 30, 90, 255)),

@@ -58,14 +58,15 @@ def deciding_evidence(model):
 def index():
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     deciding = deciding_evidence(current_app.config["MODEL"])
+    # The map of local patterns exists only for a model that reads them.
+    also = [k for k, _, _ in OVERLAYS if k not in deciding and k != "patches"]
+    labels = {kind: label for kind, label, _ in OVERLAYS}
     words = {kind: text for kind, _, text in OVERLAYS}
     return render_template(
         "index.html", max_size=human_size(limit), max_bytes=limit,
-        deciding=[(k, label) for k, label, _ in OVERLAYS if k in deciding],
-        also=[(k, label) for k, label, _ in OVERLAYS if k not in deciding and k != "patches"],
+        deciding=[(k, labels[k]) for k in deciding], also=[(k, labels[k]) for k in also],
         deciding_words=_join([words[k] for k in deciding]),
-        also_words=_join([words[k] for k, _, _ in OVERLAYS
-                          if k not in deciding and k != "patches"]))
+        also_words=_join([words[k] for k in also]))
 
 
 def _join(words):
@@ -120,8 +121,7 @@ def classify():
     body["notes"] = ([f"an animated image: only its first frame (of {frames}) was judged"]
                      if frames > 1 else [])
     if request.args.get("evidence") in ("1", "true", "yes"):
-        body["evidence"] = visual_evidence(work, model=model,
-                                           image=load_image(data, limits=limits))
+        body["evidence"] = visual_evidence(work, load_image(data, limits=limits), model=model)
     return jsonify(body)
 
 

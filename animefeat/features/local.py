@@ -89,6 +89,15 @@ def dense_sift(image, *, step=8, sizes=(16, 32), min_contrast=0.02, background=F
         Patches in grid order (size, then row, then column); none for a flat image.
     """
     work = as_working_copy(image, side=side)
+    # Kept with the working copy, as its other shared intermediates are: the answer and
+    # the page's map both read the same patches of one copy.
+    key = ("dense_sift", step, tuple(sizes), min_contrast, background)
+    if key not in work.cache:
+        work.cache[key] = _dense_sift(work, step, sizes, min_contrast, background)
+    return work.cache[key]
+
+
+def _dense_sift(work, step, sizes, min_contrast, background):
     grey = grey_uint8(work)
     h, w = grey.shape
     positions, diameters = [], []

@@ -38,6 +38,7 @@ from .report import (
     evaluate_recipe,
     stacked_cross_validate,
     stacked_leave_one_source_out,
+    stacked_report,
     structure_fitter,
 )
 from .search import (
@@ -69,7 +70,8 @@ __all__ = [
     "drawing_threshold", "evaluate_recipe", "expected_calibration_error", "feature_table",
     "held_out_drawing_check", "leave_one_source_out", "metrics", "near_duplicate_groups",
     "nested_leave_one_source_out", "select_recipe", "source_weights",
-    "stacked_cross_validate", "stacked_leave_one_source_out", "structure_fitter", "train",
+    "stacked_cross_validate", "stacked_leave_one_source_out", "stacked_report",
+    "structure_fitter", "train",
     "trainable",
     "verdict_level", "yardsticks",
 ]

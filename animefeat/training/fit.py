@@ -26,9 +26,15 @@ from ..model import (
     union_families,
 )
 from ..preprocess import WORK_SIDE
-from .evaluation import _by_source, _fit, metrics, verdict_level
+from ..stack import LOCAL_COPIES, LOCAL_GRID, LOCAL_PARAMS, fit_stack, local_head
+from .evaluation import _by_source, _fit, verdict_level
 from .photo import DRAWING_FAMILIES, drawing_check, drawing_threshold
-from .report import evaluate_recipe, stacked_leave_one_source_out, structure_fitter
+from .report import (
+    evaluate_recipe,
+    stacked_leave_one_source_out,
+    stacked_report,
+    structure_fitter,
+)
 from .search import PARAM_GRID, candidate_recipes, select_recipe
 from .tables import (
     AUGMENT_QUALITY,
@@ -205,8 +211,6 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
     card["yardsticks"] = yardsticks(table, y_anime, feature_names(families),
                                     rows=np.flatnonzero(drawings))
     if local:
-        from ..stack import LOCAL_COPIES, LOCAL_GRID
-
         card["hyperparameters"]["local"] = {
             "grid": {"step": LOCAL_GRID["step"], "sizes": list(LOCAL_GRID["sizes"])},
             **_local_params(local), "degraded_copies": LOCAL_COPIES,
@@ -221,16 +225,12 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
 
 def _local_params(local):
     """The local head's settings for ``train(local=...)``: the defaults or a dict's."""
-    from ..stack import LOCAL_PARAMS
-
     return {**LOCAL_PARAMS, **(local if isinstance(local, dict) else {})}
 
 
 def _fit_local(dataset, full, table, style, y, drawings, *, params, seed, side, of, recipe,
                n_jobs, cache_dir, progress, evaluate, choices, local_params):
     """The local head and the combiner on every drawing, and their held-out report."""
-    from ..stack import LOCAL_COPIES, LOCAL_GRID, fit_stack, local_head
-
     sources = np.asarray(dataset.sources)
     sets = descriptor_sets(dataset, side=side, n_jobs=n_jobs, cache_dir=cache_dir,
                            progress=progress, **LOCAL_GRID)
@@ -248,9 +248,7 @@ def _fit_local(dataset, full, table, style, y, drawings, *, params, seed, side, 
             local_params=local_params, cache_dir=cache_dir, progress=progress,
             copies=copies)
         d = drawings
-        block = metrics(y[d], proba["stack"][d], sources[d])
-        block["views"] = {v: metrics(y[d], proba[v][d], sources[d])
-                          for v in ("structure", "local")}
+        block = stacked_report(y[d], {v: p[d] for v, p in proba.items()}, sources[d])
         block["combiner_weights"] = weights
         block["selection"] = (
             "structure: the shipped recipe (chosen on all sources)" if fast else

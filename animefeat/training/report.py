@@ -16,14 +16,14 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from tqdm.auto import tqdm
 
 from ..model import DRAWING_PARAMS
-from ..stack import LOCAL_GRID, LOCAL_PARAMS, fit_stack, local_head
+from ..stack import LOCAL_GRID, LOCAL_PARAMS, combine, fit_stack, local_head
 from .evaluation import _default_make, _folds, cross_validate, leave_one_source_out, metrics
 from .photo import drawing_held_out, held_out_drawing_check
 from .search import _recipe_table, candidate_recipes, nested_leave_one_source_out
 from .tables import near_duplicate_groups, source_weights, trainable
 
 __all__ = ["evaluate_recipe", "stacked_cross_validate", "stacked_leave_one_source_out",
-           "structure_fitter"]
+           "stacked_report", "structure_fitter"]
 
 #: Bumped whenever the evaluation protocol changes, so cached held-out scores are redone.
 EVALUATION_VERSION = 2
@@ -260,6 +260,26 @@ def stacked_leave_one_source_out(full, y, sets, *, choices, of=None, mask=None, 
     return proba, weights
 
 
+def stacked_report(y, proba, sources):
+    """:func:`~animefeat.training.metrics` of the combined head's held-out answers, with
+    each view alone under ``views``.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n,), int
+    proba : dict
+        ``structure``, ``local``, ``stack``: P(anime) of the same ``n`` images.
+    sources : ndarray of shape (n,)
+
+    Returns
+    -------
+    report : dict
+    """
+    report = metrics(y, proba["stack"], sources)
+    report["views"] = {v: metrics(y, proba[v], sources) for v in ("structure", "local")}
+    return report
+
+
 def _stacked_fold(full, y, sets, copies, train, test, *, recipe, of, seed, local_params,
                   inner_folds):
     """The combined head fitted on the images ``train``; its views' answers on ``test``
@@ -275,8 +295,8 @@ def _stacked_fold(full, y, sets, copies, train, test, *, recipe, of, seed, local
         copies=None if copies is None else [copies[i] for i in train])
     keep = np.isin(table.origin, test) & ~table.augmented
     X_test, sets_test = table.X[keep], [sets[i] for i in test]
-    views = np.column_stack([expit(stack.log_odds(X_test, sets_test)),
-                             stack.predict_proba_anime(X_test, sets_test)])
+    log_odds = stack.log_odds(X_test, sets_test)  # the local head encodes once
+    views = np.column_stack([expit(log_odds), combine(stack.combiner, log_odds)])
     coef = stack.combiner.coef_[0]
     return {"p": views, "weights": {"structure": float(coef[0]), "local": float(coef[1]),
                                     "intercept": float(stack.combiner.intercept_[0])}}

@@ -88,3 +88,15 @@ def test_flat_and_background_patches_are_kept_when_asked():
     everything = dense_sift(image, sizes=(16,), min_contrast=0, background=True, side=256)
     assert 0.75 * grid < len(default) < 0.9 * grid
     assert len(everything) == grid
+
+
+def test_a_working_copy_keeps_its_patches_for_the_next_reader():
+    # The answer and the page's map read one copy's patches: described once.
+    from animefeat.preprocess import working_copy
+
+    work = working_copy(noise(), side=256)
+    first = dense_sift(work, sizes=(16,), side=256)
+    assert dense_sift(work, sizes=(16,), side=256) is first
+    assert dense_sift(work, sizes=(32,), side=256) is not first  # other settings, own entry
+    fresh = dense_sift(noise(), sizes=(16,), side=256)
+    np.testing.assert_array_equal(fresh.descriptors, first.descriptors)

@@ -107,10 +107,16 @@ function fail(item, message) {
   card.querySelector(".card-bar").hidden = true;
 }
 
+// The class that colours a verdict: photo, the style of a plain verdict, or unsure.
+function verdictClass(data) {
+  if (!data.is_drawing) return "photo";
+  return data.confident ? data.label : "unsure";
+}
+
 function fillCard(item) {
   const { card, data, url, file } = item;
   card.classList.remove("pending");
-  card.classList.add(!data.is_drawing ? "photo" : data.confident ? data.label : "unsure");
+  card.classList.add(verdictClass(data));
   const thumb = card.querySelector(".thumb");
   thumb.src = url;
   thumb.alt = `${file.name || "pasted image"}: ${data.verdict}`;
@@ -135,7 +141,7 @@ function select(item) {
   const verdict = $("verdict");
   // A photograph leads with what it is; its style guess folds away behind a summary.
   verdict.textContent = data.is_drawing ? data.verdict : "This looks like a photograph, not a drawing";
-  verdict.className = !data.is_drawing ? "photo" : data.confident ? data.label : "unsure";
+  verdict.className = verdictClass(data);
   const warning = $("warning");
   const notes = (data.notes || []).map((n) => n.charAt(0).toUpperCase() + n.slice(1) + ".");
   if (!data.is_drawing) {
