@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 __all__ = ["EVIDENCE", "Contribution", "contributions", "describe", "format_value", "grouped",
-           "has_template", "patch_map", "yardstick"]
+           "has_template", "patch_map", "steady_effects", "yardstick"]
 
 # Plain-language templates: what a person can check by looking, with a unit. Fields:
 # {v} the value, {pct} the value as a percentage, {n2} 2 ** value (an entropy in bits said
@@ -254,7 +254,7 @@ def yardstick(feature, value, ranges, *, side, length_scale=None):
 
 
 def contributions(effect, x, names, *, side, top=5, local=None, yardsticks=None,
-                  length_scale=None):
+                  length_scale=None, steady=None):
     """The ``top`` largest effects on the log-odds of anime, as reasons.
 
     Parameters
@@ -277,6 +277,10 @@ def contributions(effect, x, names, *, side, top=5, local=None, yardsticks=None,
         (see :func:`yardstick`).
     length_scale : float, optional
         Uploaded-picture pixels per working-copy pixel (see :func:`describe`).
+    steady : ndarray of shape (n_features,), bool, optional
+        False where the measurement is not reliable on this picture (its push changes
+        when the picture is re-encoded, see :func:`steady_effects`): that feature is
+        no reason, whatever its effect.
 
     Returns
     -------
@@ -286,15 +290,19 @@ def contributions(effect, x, names, *, side, top=5, local=None, yardsticks=None,
     x = np.asarray(x, dtype=np.float64)
     names = list(names)
     effect = np.asarray(effect, dtype=np.float64)
+    steady = np.ones(len(names), bool) if steady is None else np.asarray(steady, bool)
     if local is not None:
         x = np.r_[x, local[1]]
         effect = np.r_[effect, local[0]]
         names.append("local.patterns")
+        steady = np.r_[steady, True]
     order = np.argsort(-np.abs(effect), kind="stable")
     out = []
     for i in order:
         if len(out) == top or abs(effect[i]) < 1e-9:
             break
+        if not steady[i]:
+            continue  # moves with a re-encode: not a measurement of this drawing
         value = float(x[i]) if np.isfinite(x[i]) else None
         text = describe(names[i], x[i], side=side, length_scale=length_scale)
         if yardsticks and names[i] in yardsticks:
@@ -307,6 +315,31 @@ def contributions(effect, x, names, *, side, top=5, local=None, yardsticks=None,
                                 side="anime" if effect[i] > 0 else "cartoon",
                                 evidence=EVIDENCE.get(names[i].split(".", 1)[0], "")))
     return out
+
+
+#: A reason stands when, on the re-encoded picture, its feature pushes the same way with
+#: at least this share of its effect.
+STEADY_SHARE = 0.5
+
+
+def steady_effects(effect, recheck_effect, *, share=STEADY_SHARE):
+    """Which effects survive a re-encode of the picture.
+
+    Parameters
+    ----------
+    effect, recheck_effect : ndarray of shape (..., n_features)
+        Each feature's effect on the log-odds, on the picture and on its re-encoded
+        copy (:func:`animefeat.preprocess.reencoded`).
+    share : float
+        Least share of the effect the copy must keep, in the same direction.
+
+    Returns
+    -------
+    steady : ndarray of shape (..., n_features), bool
+    """
+    effect, recheck_effect = np.asarray(effect), np.asarray(recheck_effect)
+    return ((np.sign(effect) == np.sign(recheck_effect))
+            & (np.abs(recheck_effect) >= share * np.abs(effect)))
 
 
 def grouped(explanation, label):

@@ -37,11 +37,11 @@ from ._trees import compile_calibrated
 from ._version import __version__
 from .calibration import SlopeCalibratedClassifier
 from .exceptions import AnimefeatError, ModelError
-from .explain import contributions, grouped
+from .explain import contributions, grouped, steady_effects
 from .features import FAMILIES, extract_features, feature_names
 from .features.local import dense_sift
 from .io import image_size
-from .preprocess import WORK_SIDE, WorkingCopy, load_for_features, working_copy
+from .preprocess import WORK_SIDE, WorkingCopy, load_for_features, reencoded, working_copy
 from .stack import combine
 
 __all__ = [
@@ -388,6 +388,23 @@ class AnimefeatModel:
         return working_copy(load_for_features(image, limits=limits, side=self.side),
                             side=self.side)
 
+    def recheck(self, image):
+        """The style head's features measured again on a re-encoded copy of the picture.
+
+        A reason whose push changes on that copy is not shown (see
+        :func:`animefeat.explain.steady_effects`): it measured the file, not the drawing.
+
+        Parameters
+        ----------
+        image : anything :func:`load_image` accepts, or a :meth:`working_copy`
+
+        Returns
+        -------
+        features : ndarray of shape (n_style_features,), float64
+        """
+        work = image if isinstance(image, WorkingCopy) else self.working_copy(image)
+        return extract_features(reencoded(work), families=self.style_families, side=self.side)
+
     def features(self, image):
         """The feature vector of one image (or of its :meth:`working_copy`)."""
         if isinstance(image, WorkingCopy):
@@ -408,7 +425,8 @@ class AnimefeatModel:
                              "that animefeat can walk; retrain it with `animefeat train`")
         return heads
 
-    def predict_vectors(self, X, *, descriptors=None, explain=5, length_scale=None):
+    def predict_vectors(self, X, *, descriptors=None, explain=5, length_scale=None,
+                        recheck=None):
         """Predictions for rows of precomputed features.
 
         Parameters
@@ -422,6 +440,9 @@ class AnimefeatModel:
         length_scale : float or sequence of float, optional
             Per image, pixels of the picture as uploaded per working-copy pixel: the
             reasons then say lengths in the uploaded picture's pixels.
+        recheck : ndarray of shape (n_images, n_style_features), optional
+            Each image's :meth:`recheck` row: reasons that do not survive a re-encode of
+            the picture are left out. Without it, every reason stands.
 
         Returns
         -------
@@ -432,8 +453,12 @@ class AnimefeatModel:
         style, drawn = self._columns
         Xs = X[:, style]
         p_anime = head.predict_proba(Xs)
+        steady = None
         if explain:
             _, effects = head.attributions(Xs)
+            if recheck is not None:
+                steady = steady_effects(effects, head.attributions(
+                    np.asarray(recheck, dtype=np.float64).reshape(Xs.shape))[1])
         local_share = None
         if self.local is not None:
             if descriptors is None or len(descriptors) != len(X):
@@ -458,7 +483,8 @@ class AnimefeatModel:
                          else length_scale[k])
                 reasons = contributions(effects[k], x, names, top=explain, side=self.side,
                                         local=local, yardsticks=self.card.get("yardsticks"),
-                                        length_scale=scale)
+                                        length_scale=scale,
+                                        steady=None if steady is None else steady[k])
             out.append(Prediction(
                 sure_from=self.sure_from,
                 label="anime" if pa >= 0.5 else "cartoon",
@@ -499,7 +525,8 @@ class AnimefeatModel:
         return self.predict_vectors(
             self.features(image)[None, :], explain=explain,
             descriptors=None if patches is None else [patches.descriptors],
-            length_scale=length_scale(image, size))[0]
+            length_scale=length_scale(image, size),
+            recheck=self.recheck(image)[None, :] if explain else None)[0]
 
     def warm_up(self):
         """Classify one small synthetic drawing, so that the first real image is fast.
@@ -800,31 +827,37 @@ def classify_many(images, *, model=None, n_jobs=None, explain=5, on_error="raise
     # Workers get the family names and the grid, never the model: nothing large crosses
     # processes.
     families, side, grid = model.families, model.side, model.local_grid
+    recheck = model.style_families if explain else False
     if n_jobs in (None, 1) or len(images) < 2:
-        rows = [_features_or_error(im, families, side, grid, on_error) for im in images]
+        rows = [_features_or_error(im, families, side, grid, recheck, on_error)
+                for im in images]
     else:
         rows = Parallel(n_jobs=n_jobs)(
-            delayed(_features_or_error)(im, families, side, grid, on_error) for im in images)
+            delayed(_features_or_error)(im, families, side, grid, recheck, on_error)
+            for im in images)
     good = [i for i, r in enumerate(rows) if not isinstance(r, AnimefeatError)]
     out = list(rows)
     if good:
         preds = model.predict_vectors(
             np.vstack([rows[i][0] for i in good]), explain=explain,
-            descriptors=None if grid is None else [rows[i][1] for i in good])
+            descriptors=None if grid is None else [rows[i][1] for i in good],
+            recheck=np.vstack([rows[i][2] for i in good]) if explain else None)
         for i, pred in zip(good, preds):
             out[i] = pred
     return out
 
 
-def _features_or_error(image, families, side, grid, on_error):
-    """``(feature vector, descriptors or None)`` of one image, or its error."""
+def _features_or_error(image, families, side, grid, recheck, on_error):
+    """``(feature vector, descriptors or None, recheck row or None)`` of one image, or
+    its error; ``recheck`` is the style head's families (False: no recheck)."""
     try:
         # One working copy for the features and the patches, as predict makes it.
         work = working_copy(load_for_features(image, side=side), side=side)
         vector = extract_features(work, families=families, side=side)
-        if grid is None:
-            return vector, None
-        return vector, dense_sift(work, side=side, **grid).descriptors
+        descriptors = None if grid is None else dense_sift(work, side=side, **grid).descriptors
+        again = (None if recheck is False
+                 else extract_features(reencoded(work), families=recheck, side=side))
+        return vector, descriptors, again
     except AnimefeatError as exc:
         if on_error == "raise":
             raise

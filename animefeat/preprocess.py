@@ -31,7 +31,8 @@ from numba import njit
 
 from .io import load_image
 
-__all__ = ["WORK_SIDE", "WorkingCopy", "load_for_features", "trim_borders", "working_copy"]
+__all__ = ["WORK_SIDE", "WorkingCopy", "load_for_features", "reencoded", "trim_borders",
+           "working_copy"]
 
 WORK_SIDE = 128
 # Share of each trimmed side's length kept as margin.
@@ -161,6 +162,30 @@ def working_copy(image, *, side=WORK_SIDE):
                                bands=_margin_bands(reduced.shape, (top, bottom, left, right),
                                                    small.shape[0] / core_height)),
         crop=crop, scale=scale / factor)
+
+
+def reencoded(work, *, quality=75):
+    """The working copy as a re-upload would give it: saved as a JPEG, read back and
+    measured again at the same side.
+
+    A measurement that moves when the picture is merely re-compressed is not evidence
+    about the drawing; the model checks each reason against this copy.
+
+    Parameters
+    ----------
+    work : WorkingCopy
+    quality : int
+        JPEG quality, 1-100.
+
+    Returns
+    -------
+    work : WorkingCopy
+        Of the re-encoded picture, with the same long side.
+    """
+    bgr = cv2.cvtColor(work.rgb, cv2.COLOR_RGB2BGR)
+    _, buffer = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    rgb = cv2.cvtColor(cv2.imdecode(buffer, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    return working_copy(rgb, side=max(work.rgb.shape[:2]))
 
 
 def _reduce_whole(image, factor):

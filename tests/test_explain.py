@@ -172,3 +172,26 @@ def test_a_value_where_both_styles_usually_sit_is_no_reason():
     reasons = contributions([-2.0, -1.0], [0.25, 0.8], ["lines.share", "lines.darkness"],
                             side=256, yardsticks=ranges)
     assert [c.feature for c in reasons] == ["lines.darkness"]
+
+
+def test_a_reason_that_does_not_survive_a_re_encode_is_dropped():
+    # lines.share pushed +2 on the picture and -1 on its re-encoded copy: no reason;
+    # colour.flat_share kept 80% of its push: it stands.
+    from animefeat.explain import steady_effects
+
+    effect, again = np.array([2.0, -1.0, 0.0]), np.array([-1.0, -0.8, 0.0])
+    steady = steady_effects(effect, again)
+    out = contributions(effect, np.array([1.0, 2.0, 5.0]), NAMES, side=256, steady=steady)
+    assert [c.feature for c in out] == ["colour.flat_share"]
+
+
+@pytest.mark.parametrize(("effect", "again", "steady"), [
+    (2.0, 1.0, True),     # half of the push, same way: the bound itself
+    (2.0, 0.9, False),    # less than half
+    (-2.0, -3.0, True),   # stronger on the copy
+    (1.0, -1.0, False),   # the other way
+])
+def test_steady_means_the_same_way_with_half_the_push(effect, again, steady):
+    from animefeat.explain import steady_effects
+
+    assert bool(steady_effects(np.array([effect]), np.array([again]))[0]) is steady

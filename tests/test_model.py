@@ -316,3 +316,36 @@ def test_lengths_are_said_in_the_uploaded_pictures_pixels(tiny):
     assert c.text == f"outlines about {2.0 * scales[1]:.1f} px thick"
     [c] = contributions([1.0], [2.0], names, side=256)
     assert c.text == "outlines about 2.0 px thick (picture 256 px across)"
+
+
+def _style_row(model, image):
+    style, _ = model._columns
+    return model.features(model.working_copy(encode(image)))[style]
+
+
+def test_every_reason_is_steady_against_its_own_measurement(tiny):
+    x = tiny.features(tiny.working_copy(encode(anime(seed=120))))[None, :]
+    style, _ = tiny._columns
+    plain = tiny.predict_vectors(x)[0].explanation
+    checked = tiny.predict_vectors(x, recheck=x[:, style])[0].explanation
+    assert [c.feature for c in checked] == [c.feature for c in plain]
+
+
+def test_reasons_that_a_re_measure_reverses_are_dropped(tiny):
+    # The "re-encoded copy" measures as a cartoon: the reasons it reverses go, the
+    # others stay in their order.
+    x = tiny.features(tiny.working_copy(encode(anime(seed=121))))[None, :]
+    plain = [c.feature for c in tiny.predict_vectors(x, explain=20)[0].explanation]
+    other = _style_row(tiny, cartoon(seed=121))[None, :]
+    checked = [c.feature for c in tiny.predict_vectors(x, explain=20,
+                                                       recheck=other)[0].explanation]
+    assert len(checked) < len(plain)
+    assert checked == [f for f in plain if f in checked]
+
+
+def test_classify_many_gives_the_reasons_classify_gives(tiny):
+    images = [encode(anime(seed=122)), encode(cartoon(seed=123))]
+    many = af.classify_many(images, model=tiny)
+    single = [af.classify(im, model=tiny) for im in images]
+    assert ([[c.text for c in p.explanation] for p in many]
+            == [[c.text for c in p.explanation] for p in single])

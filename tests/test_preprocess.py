@@ -7,6 +7,7 @@ from animefeat.preprocess import (
     WORK_SIDE,
     _reduce_whole,
     load_for_features,
+    reencoded,
     trim_borders,
     working_copy,
 )
@@ -165,3 +166,18 @@ def test_border_line_with_a_few_off_pixels_is_still_flat():
     image[20:44, 30:90] = 0
     top, bottom, _, _ = trim_borders(image, margin=0)
     assert (top, bottom) == (18, 18)  # 20 flat rows, less the 2 px always left in place
+
+
+def test_a_re_encoded_copy_keeps_the_side_and_the_picture():
+    work = working_copy(cartoon(seed=7), side=200)
+    again = reencoded(work, quality=75)
+    assert again.rgb.shape == work.rgb.shape
+    # JPEG at quality 75 moves flat paint by a few levels, never a whole colour.
+    assert np.median(np.abs(again.rgb.astype(int) - work.rgb)) <= 2
+
+
+def test_a_lower_quality_moves_the_picture_more():
+    work = working_copy(cartoon(seed=7), side=200)
+    error = [np.abs(reencoded(work, quality=q).rgb.astype(int) - work.rgb).mean()
+             for q in (95, 30)]
+    assert error[0] < error[1]

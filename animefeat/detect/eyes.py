@@ -6,8 +6,9 @@ face box, scaled to :data:`FACE_SIDE` pixels, a black top-hat (how much darker e
 pixel is than a closing that fills shapes up to a quarter of the face wide) shows dark
 details whatever the colour of skin and hair; Otsu's threshold on the band where eyes
 sit separates them, and of the connected blobs the best-matched pair (similar size,
-level, apart by a sensible share of the face) are the eyes. A highlight is a bright
-spot (near white) inside an eye's box: the large highlights of anime eyes.
+level, apart by a sensible share of the face, either side of its middle) are the eyes.
+A highlight is a bright spot (near white) inside an eye's box: the large highlights of
+anime eyes.
 """
 
 from __future__ import annotations
@@ -22,11 +23,15 @@ __all__ = ["Eye", "find_eyes", "measure_eyes"]
 #: Faces are examined at this side, in pixels.
 FACE_SIDE = 96
 #: Rows of the face box (shares of its height) where eyes are looked for.
-BAND = (0.25, 0.85)
+BAND = (0.33, 0.85)
 #: A blob's area as a share of the face area: from a dot to a large anime eye.
 AREA_RANGE = (0.0015, 0.08)
 #: Centres apart by this share of the face width (both eyes of one face).
 SPACING_RANGE = (0.12, 0.75)
+#: Most the pair's midpoint may sit off the face box's vertical centre (share of its
+#: width): a face box is centred on the face, so two dark blobs to one side of it are
+#: hair or background, even in a three-quarter view.
+MAX_OFF_CENTRE = 0.18
 #: Share of its bounding box a blob fills (an ellipse fills 0.79, an arc far less).
 MIN_FILL = 0.35
 #: Grey level (0-255) of a highlight pixel, and its share of the eye box to count.
@@ -104,7 +109,8 @@ def measure_eyes(face_rgb):
 
 
 def _best_pair(blobs):
-    """The two blobs most alike in size and level, at an eye's spacing apart."""
+    """The two blobs most alike in size and level, at an eye's spacing apart, either
+    side of the face's middle."""
     best, best_cost = None, np.inf
     for i in range(len(blobs)):
         for j in range(i + 1, len(blobs)):
@@ -112,6 +118,8 @@ def _best_pair(blobs):
             dx = abs(a[5] - b[5]) / FACE_SIDE
             dy = abs(a[6] - b[6]) / FACE_SIDE
             if not SPACING_RANGE[0] <= dx <= SPACING_RANGE[1] or dy > 0.12:
+                continue
+            if abs((a[5] + b[5]) / 2 / FACE_SIDE - 0.5) > MAX_OFF_CENTRE:
                 continue
             size = abs(np.log(a[4] / b[4]))
             # Alike in size and level; larger pairs preferred (pupils over freckles).

@@ -50,3 +50,25 @@ def test_find_eyes_maps_to_image_pixels():
     x, y, w, h = eyes[0]
     assert (x + w / 2, y + h / 2) == pytest.approx((172, 134), abs=3)
     assert np.all(np.array(eyes) >= 0)
+
+
+def test_two_dark_blobs_to_one_side_of_the_face_are_not_its_eyes():
+    # A pair of eyes shifted a quarter of the face to the left: hair or background.
+    img = blank(200, 200, (230, 190, 160))
+    for cx in (20, 70):
+        cv2.circle(img, (cx, 110), 10, (40, 30, 30), -1)
+    assert measure_eyes(img) == []
+
+
+def test_the_same_blobs_either_side_of_the_middle_are_its_eyes():
+    img = blank(200, 200, (230, 190, 160))
+    for cx in (75, 125):
+        cv2.circle(img, (cx, 110), 10, (40, 30, 30), -1)
+    assert len(measure_eyes(img)) == 2
+
+
+def test_dark_blobs_at_the_top_of_the_face_box_are_hair_not_eyes():
+    img = blank(200, 200, (230, 190, 160))
+    for cx in (75, 125):
+        cv2.circle(img, (cx, 45), 10, (40, 30, 30), -1)  # a fifth of the way down
+    assert measure_eyes(img) == []
