@@ -167,6 +167,59 @@ def _rest(ev, fast, check, *, nested_choices):
     return lines
 
 
+def peer_table(ev, peer):
+    """03: the shipped model, the CNN from scratch and the pretrained CNN, each source
+    left out; the pretrained features as a photo check."""
+    ours = ev.get("stacked_leave_one_source_out") or ev["leave_one_source_out"]
+    columns = [("animefeat (shipped)", ours)]
+    if "leave_one_source_out" in peer:
+        columns.append((f"CNN from scratch ({peer['epochs']} epochs)",
+                        peer["leave_one_source_out"]))
+    if "pretrained" in peer:
+        columns.append(("ImageNet CNN, frozen", peer["pretrained"]["leave_one_source_out"]))
+    lines = ["### 03 CNN peers (`python experiments/03_cnn_peer.py [--pretrained]`)", ""]
+    if "architecture" in peer:
+        lines += [f"From scratch: {peer['architecture']}, {peer['augmentation']}.", ""]
+    if "pretrained" in peer:
+        lines += [f"Pretrained: {peer['pretrained']['model']}.", ""]
+    lines += ["| source left out | " + " | ".join(c for c, _ in columns) + " |",
+              "|---|" + "---|" * len(columns)]
+    # A peer's last run may predate some sources: only those all have.
+    sources = [s for s in ours["per_source"] if all(s in b["per_source"] for _, b in columns)]
+    for s in sources:
+        lines.append(f"| {s} | " + " | ".join(pct(b["per_source"][s]["accuracy"])
+                                              for _, b in columns) + " |")
+    lines.append("| **mean / worst** | " + " | ".join(
+        f"{pct(b['mean_source_accuracy'])} / {pct(b['worst_source_accuracy'])}"
+        for _, b in columns) + " |")
+    if "pretrained" in peer:
+        c = peer["pretrained"]["photo_check"]
+        per = ", ".join(f"{s} {pct(v)}" for s, v in c["photos_flagged_per_source"].items())
+        lines += ["", f"The frozen ImageNet features as a photo check, every source left out "
+                      f"(photo sources too): photos flagged {pct(c['photos_flagged'])} ({per}); "
+                      f"drawings {pct(c['drawings_flagged'])} pooled, worst "
+                      f"{pct(max(c['drawings_flagged_per_source'].values()))}."]
+    return [*lines, "", "CPU latency: the benchmark (05) below.", ""]
+
+
+def camera_table(cam):
+    """14: the camera cues, as classifiers and as novelty detectors."""
+    lines = ["### 14 camera cues as a photo check (`python experiments/14_camera_cues.py`)", "",
+             "Every source left out, photo sources included; thresholds chosen without the "
+             "graded source.", "",
+             "| check | photos flagged | faces (photos) | scene-photos | drawings flagged | "
+             "worst drawing source |", "|---|---|---|---|---|---|"]
+    for kind in ("classifiers", "novelty"):
+        for name, c in cam[kind].items():
+            per = c["photos_flagged_per_source"]
+            worst = max(c["drawings_flagged_per_source"].items(), key=lambda kv: kv[1])
+            lines.append(f"| {'novelty: ' if kind == 'novelty' else ''}{name} | "
+                         f"{pct(c['photos_flagged'])} | {pct(per.get('faces', float('nan')))} | "
+                         f"{pct(per.get('scene-photos', float('nan')))} | "
+                         f"{pct(c['drawings_flagged'])} | {worst[0]} {pct(worst[1])} |")
+    return [*lines, ""]
+
+
 def table():
     lines = []
     ev = load("01_evaluate")
@@ -175,19 +228,7 @@ def table():
                   evaluation_table(ev), "", "![evaluation](results/01_evaluate.png)", ""]
     peer = load("03_cnn_peer")
     if peer and ev:
-        lines += ["### 03 CNN peer (`python experiments/03_cnn_peer.py`)", "",
-                  f"{peer['architecture']}, {peer['epochs']} epochs, {peer['augmentation']}; "
-                  "same folds.", "",
-                  "| source | animefeat CV | CNN CV | animefeat source held out | "
-                  "CNN source held out |", "|---|---|---|---|---|"]
-        # The peer's last run may predate some sources: only those both have.
-        for s in (s for s in ev["cv"]["per_source"] if s in peer["cv"]["per_source"]):
-            lines.append(
-                f"| {s} | {pct(ev['cv']['per_source'][s]['accuracy'])} | "
-                f"{pct(peer['cv']['per_source'][s]['accuracy'])} | "
-                f"{pct(ev['leave_one_source_out']['per_source'][s]['accuracy'])} | "
-                f"{pct(peer['leave_one_source_out']['per_source'][s]['accuracy'])} |")
-        lines += ["", "CPU latency of both on the same images: the benchmark (05) below.", ""]
+        lines += peer_table(ev, peer)
     ab = load("02_ablation")
     if ab and "shipped" in ab["families"]:
         rows = ab["families"]
@@ -321,6 +362,9 @@ def table():
                   f"{pct(c['photos_flagged'])} ({per}); drawings flagged "
                   f"{pct(c['drawings_flagged'])} pooled, worst "
                   f"{pct(max(c['drawings_flagged_per_source'].values()))}.", ""]
+    cam = load("14_camera_cues")
+    if cam:
+        lines += camera_table(cam)
     lc = load("04_learning_curve")
     if lc:
         for model, points in lc["curves"].items():
