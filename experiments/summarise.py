@@ -7,6 +7,8 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
@@ -189,9 +191,10 @@ def peer_table(ev, peer):
     for s in sources:
         lines.append(f"| {s} | " + " | ".join(pct(b["per_source"][s]["accuracy"])
                                               for _, b in columns) + " |")
+    # Over the sources in the table (a peer's older run may lack some).
     lines.append("| **mean / worst** | " + " | ".join(
-        f"{pct(b['mean_source_accuracy'])} / {pct(b['worst_source_accuracy'])}"
-        for _, b in columns) + " |")
+        f"{pct(np.mean(acc))} / {pct(min(acc))}" for acc in
+        ([b["per_source"][s]["accuracy"] for s in sources] for _, b in columns)) + " |")
     if "pretrained" in peer:
         c = peer["pretrained"]["photo_check"]
         per = ", ".join(f"{s} {pct(v)}" for s, v in c["photos_flagged_per_source"].items())
