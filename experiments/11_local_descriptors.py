@@ -44,8 +44,12 @@ from animefeat.training import descriptor_sets, metrics, source_weights
 from animefeat.training.tables import degrade
 
 SIDE = 256
-#: HOG window of one patch: 2 x 2 cells of 8 px, 9 unsigned orientations.
-_HOG = cv2.HOGDescriptor((16, 16), (16, 16), (8, 8), (8, 8), 9)
+
+
+def _hog():
+    """HOG window of one patch: 2 x 2 cells of 8 px, 9 unsigned orientations (made in
+    each worker: OpenCV objects do not pickle)."""
+    return cv2.HOGDescriptor((16, 16), (16, 16), (8, 8), (8, 8), 9)
 
 
 def dense_hog(work, *, step, sizes, min_contrast, background):
@@ -54,6 +58,7 @@ def dense_hog(work, *, step, sizes, min_contrast, background):
                          background=background)
     grey = grey_uint8(work)
     out = np.zeros((len(patches.positions), 36), np.float32)
+    hog = _hog()
     for size in dict.fromkeys(patches.sizes.tolist()):
         rows = np.flatnonzero(patches.sizes == size)
         scale = 16 / size
@@ -64,7 +69,7 @@ def dense_hog(work, *, step, sizes, min_contrast, background):
         level = cv2.copyMakeBorder(level, 8, 8, 8, 8, cv2.BORDER_REFLECT)
         corners = [(round(x * scale), round(y * scale))
                    for x, y in patches.positions[rows]]
-        out[rows] = _HOG.compute(level, (8, 8), (0, 0), corners).reshape(len(rows), 36)
+        out[rows] = hog.compute(level, (8, 8), (0, 0), corners).reshape(len(rows), 36)
     return out
 
 
