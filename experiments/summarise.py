@@ -365,6 +365,14 @@ def table():
                   f"{pct(c['photos_flagged'])} ({per}); drawings flagged "
                   f"{pct(c['drawings_flagged'])} pooled, worst "
                   f"{pct(max(c['drawings_flagged_per_source'].values()))}.", ""]
+    rules = load("15_combining_rules")
+    if rules:
+        lines += ["### 15 fixed combining rules against the fitted combiner "
+                  "(`python experiments/15_combining_rules.py`)", "",
+                  "| rule | mean | worst |", "|---|---|---|"]
+        lines += [f"| {name} | {pct(r['mean_source_accuracy'])} | "
+                  f"{pct(r['worst_source_accuracy'])} |" for name, r in rules["rules"].items()]
+        lines.append("")
     cam = load("14_camera_cues")
     if cam:
         lines += camera_table(cam)
