@@ -186,15 +186,20 @@ def peer_table(ev, peer):
         lines += [f"Pretrained: {peer['pretrained']['model']}.", ""]
     lines += ["| source left out | " + " | ".join(c for c, _ in columns) + " |",
               "|---|" + "---|" * len(columns)]
-    # A peer's last run may predate some sources: only those all have.
-    sources = [s for s in ours["per_source"] if all(s in b["per_source"] for _, b in columns)]
-    for s in sources:
-        lines.append(f"| {s} | " + " | ".join(pct(b["per_source"][s]["accuracy"])
-                                              for _, b in columns) + " |")
-    # Over the sources in the table (a peer's older run may lack some).
+    # A peer's last run may predate some sources: "-" there, and its mean and worst are
+    # over the sources it has.
+    for s in ours["per_source"]:
+        lines.append(f"| {s} | " + " | ".join(
+            pct(b["per_source"][s]["accuracy"]) if s in b["per_source"] else "-"
+            for _, b in columns) + " |")
     lines.append("| **mean / worst** | " + " | ".join(
         f"{pct(np.mean(acc))} / {pct(min(acc))}" for acc in
-        ([b["per_source"][s]["accuracy"] for s in sources] for _, b in columns)) + " |")
+        ([v["accuracy"] for v in b["per_source"].values()] for _, b in columns)) + " |")
+    for name, b in columns:
+        if len(b["per_source"]) < len(ours["per_source"]):
+            lines += ["", f"{name}: its last run covers {len(b['per_source'])} of these "
+                          f"sources ({', '.join(b['per_source'])}); its mean and worst are "
+                          "over those."]
     if "pretrained" in peer:
         c = peer["pretrained"]["photo_check"]
         per = ", ".join(f"{s} {pct(v)}" for s, v in c["photos_flagged_per_source"].items())
