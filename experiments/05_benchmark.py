@@ -133,6 +133,9 @@ def main():
                     row["local.encode_and_score"] = timeit(
                         lambda d=local: model.local.decision_function(d), args.repeats)
                     row["local.patches_per_image"] = len(patches)
+                # The reasons' check: the style head's features on a re-encoded copy.
+                row["recheck"] = timeit(lambda w=work: model.recheck(replace(w, cache={})),
+                                        args.repeats)
                 row["model"] = timeit(
                     lambda v=x, d=local: model.predict_vectors(v[None], explain=0, descriptors=d),
                     args.repeats)

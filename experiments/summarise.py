@@ -413,7 +413,9 @@ def table():
                          + (f" {r['cnn_peer_end_to_end']:.1f} |" if cnn else ""))
         r = next(r for r in bm["rows"] if r["format"] == "JPEG" and r["side"] == 512)
         stages = ["load_image_reduced", "working_copy",
-                  *[k for k in r if k.startswith("family.")], "model_with_explanation"]
+                  *[k for k in r if k.startswith("family.")],
+                  *[k for k in ("local.patches", "local.encode_and_score", "recheck") if k in r],
+                  "model_with_explanation"]
         lines += ["", "Stages at 512 px (JPEG), ms (each family with its own intermediates, "
                   "so they add up to more than the features column): "
                   + ", ".join(f"{k.replace('family.', '')} {r[k]:.2f}" for k in stages) + "."]
