@@ -403,7 +403,7 @@ class AnimefeatModel:
         features : ndarray of shape (n_style_features,), float64
         """
         work = image if isinstance(image, WorkingCopy) else self.working_copy(image)
-        return extract_features(reencoded(work), families=self.style_families, side=self.side)
+        return _recheck_row(work, self.style_families, self.side)
 
     def features(self, image):
         """The feature vector of one image (or of its :meth:`working_copy`)."""
@@ -827,13 +827,13 @@ def classify_many(images, *, model=None, n_jobs=None, explain=5, on_error="raise
     # Workers get the family names and the grid, never the model: nothing large crosses
     # processes.
     families, side, grid = model.families, model.side, model.local_grid
-    recheck = model.style_families if explain else False
+    style, recheck = model.style_families, bool(explain)
     if n_jobs in (None, 1) or len(images) < 2:
-        rows = [_features_or_error(im, families, side, grid, recheck, on_error)
+        rows = [_features_or_error(im, families, style, side, grid, recheck, on_error)
                 for im in images]
     else:
         rows = Parallel(n_jobs=n_jobs)(
-            delayed(_features_or_error)(im, families, side, grid, recheck, on_error)
+            delayed(_features_or_error)(im, families, style, side, grid, recheck, on_error)
             for im in images)
     good = [i for i, r in enumerate(rows) if not isinstance(r, AnimefeatError)]
     out = list(rows)
@@ -847,16 +847,21 @@ def classify_many(images, *, model=None, n_jobs=None, explain=5, on_error="raise
     return out
 
 
-def _features_or_error(image, families, side, grid, recheck, on_error):
+def _recheck_row(work, style_families, side):
+    """The style head's features on the re-encoded working copy (see
+    :meth:`AnimefeatModel.recheck`)."""
+    return extract_features(reencoded(work), families=style_families, side=side)
+
+
+def _features_or_error(image, families, style_families, side, grid, recheck, on_error):
     """``(feature vector, descriptors or None, recheck row or None)`` of one image, or
-    its error; ``recheck`` is the style head's families (False: no recheck)."""
+    its error; the recheck row (:func:`_recheck_row`) only with ``recheck``."""
     try:
         # One working copy for the features and the patches, as predict makes it.
         work = working_copy(load_for_features(image, side=side), side=side)
         vector = extract_features(work, families=families, side=side)
         descriptors = None if grid is None else dense_sift(work, side=side, **grid).descriptors
-        again = (None if recheck is False
-                 else extract_features(reencoded(work), families=recheck, side=side))
+        again = _recheck_row(work, style_families, side) if recheck else None
         return vector, descriptors, again
     except AnimefeatError as exc:
         if on_error == "raise":
