@@ -43,6 +43,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import QuantileTransformer, StandardScaler
 
 from animefeat.features import feature_names
+from animefeat.features._util import grey_uint8
 from animefeat.model import DRAWING_PARAMS
 from animefeat.preprocess import load_for_features, working_copy
 from animefeat.training import drawing_held_out, held_out_drawing_check
@@ -55,10 +56,9 @@ NAMES = ("residual_zero_share", "residual_median", "residual_floor", "flat_share
          "grain_share", "gradient_still_share", "gradient_tail", "gradient_log_kurtosis")
 
 
-def camera_cues(rgb):
-    """The camera cues (``NAMES``) of an RGB uint8 image, measured at its own size."""
-    grey = np.ascontiguousarray(working_copy(rgb, side=max(rgb.shape[:2])).grey * 255)
-    grey = np.rint(grey).astype(np.uint8)
+def camera_cues(work):
+    """The camera cues (``NAMES``) of a working copy, measured on its grey view."""
+    grey = grey_uint8(work)
     residual = np.abs(grey.astype(np.float64) - cv2.medianBlur(grey, 3))
     floor = float(np.quantile(cv2.blur(residual, (7, 7)), 0.25))
     g = grey.astype(np.float64)
@@ -81,14 +81,16 @@ def _rows(path, index, seed):
     rgb = load_for_features(path, side=SIDE)
     out = []
     for image in (rgb, degrade(rgb, np.random.default_rng([seed, index]))):
-        work = working_copy(image, side=SIDE).rgb
-        out.append(np.concatenate([camera_cues(work), camera_cues(image)]))
+        # The model's working copy, and one at the decoded size (trimmed, never resized).
+        out.append(np.concatenate([camera_cues(working_copy(image, side=SIDE)),
+                                   camera_cues(working_copy(image, side=max(image.shape[:2])))]))
     return out
 
 
 def camera_table(data, args):
     """Rows in the order of the feature table: each image, then its degraded copy."""
-    cached = RESULTS / "cache" / f"camera-{data.dataset.manifest_sha256[:16]}-{args.seed}.npy"
+    cached = (RESULTS / "cache"
+              / f"camera-v2-{data.dataset.manifest_sha256[:16]}-{args.seed}.npy")
     if cached.is_file():
         return np.load(cached)
     rows = Parallel(n_jobs=args.jobs)(delayed(_rows)(str(p), i, args.seed)
