@@ -37,7 +37,17 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import DEFAULT_DATA, RESULTS, drawing, encode, save_figure, write_json
+from _common import (
+    DEFAULT_DATA,
+    RESULTS,
+    drawing,
+    encode,
+    interleaved,
+    save_figure,
+    timeit,
+    timeit_after,
+    write_json,
+)
 from PIL import Image
 from threadpoolctl import threadpool_limits
 
@@ -51,29 +61,6 @@ SIZES = (256, 500, 512, 1000, 1024, 2048)
 def floor(data):
     """The floor: OpenCV's decode of the encoded bytes, nothing else."""
     return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-
-
-def interleaved(fns, repeats):
-    """Median ms of each of ``fns`` when they take turns, each right after the others."""
-    for fn in fns:
-        fn()
-    times = [[] for _ in fns]
-    for _ in range(repeats):
-        for fn, spent in zip(fns, times):
-            t = time.perf_counter()
-            fn()
-            spent.append(time.perf_counter() - t)
-    return [float(np.median(spent)) * 1000.0 for spent in times]
-
-
-def timeit_after(prepare, fn, repeats):
-    """Median ms of ``fn()`` run right after ``prepare()``, which is not counted."""
-    return interleaved([prepare, fn], repeats)[1]
-
-
-def timeit(fn, repeats):
-    """Median ms of ``fn()``, after one untimed call (cascades, allocators)."""
-    return interleaved([fn], repeats)[0]
 
 
 def main():

@@ -259,3 +259,26 @@ def encode(img, fmt):
     buf = io.BytesIO()
     Image.fromarray(img).save(buf, format=fmt, **({"quality": 90} if fmt == "JPEG" else {}))
     return buf.getvalue()
+
+
+def interleaved(fns, repeats):
+    """Median ms of each of ``fns`` when they take turns, each right after the others."""
+    for fn in fns:
+        fn()
+    times = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, spent in zip(fns, times):
+            t = time.perf_counter()
+            fn()
+            spent.append(time.perf_counter() - t)
+    return [float(np.median(spent)) * 1000.0 for spent in times]
+
+
+def timeit_after(prepare, fn, repeats):
+    """Median ms of ``fn()`` run right after ``prepare()``, which is not counted."""
+    return interleaved([prepare, fn], repeats)[1]
+
+
+def timeit(fn, repeats):
+    """Median ms of ``fn()``, after one untimed call (cascades, allocators)."""
+    return interleaved([fn], repeats)[0]
