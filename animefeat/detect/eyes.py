@@ -34,6 +34,8 @@ SPACING_RANGE = (0.12, 0.75)
 MAX_OFF_CENTRE = 0.18
 #: Share of its bounding box a blob fills (an ellipse fills 0.79, an arc far less).
 MIN_FILL = 0.35
+#: The most log-ratio of a kept pair's areas: an eye beside a lock of hair fails.
+MAX_LOG_AREA_RATIO = 1.0
 #: Grey level (0-255) of a highlight pixel, and its share of the eye box to count.
 HIGHLIGHT_LEVEL = 215
 HIGHLIGHT_SHARE = 0.02
@@ -97,7 +99,7 @@ def measure_eyes(face_rgb):
             continue
         blobs.append((x, y + top, w, h, area, centroids[k][0], centroids[k][1] + top))
     pair = _best_pair(blobs)
-    if pair is None:
+    if pair is None or not _alike(pair):
         return []
     eyes = []
     for x, y, w, h, area, _, _ in sorted(pair, key=lambda b: b[0]):
@@ -127,6 +129,12 @@ def _best_pair(blobs):
             if cost < best_cost:
                 best, best_cost = (a, b), cost
     return best
+
+
+def _alike(pair):
+    """Whether a pair of blobs is sized as a face's two eyes."""
+    area_a, area_b = pair[0][4], pair[1][4]
+    return abs(np.log(area_a / area_b)) <= MAX_LOG_AREA_RATIO
 
 
 def find_eyes(image, box):

@@ -72,3 +72,17 @@ def test_dark_blobs_at_the_top_of_the_face_box_are_hair_not_eyes():
     for cx in (75, 125):
         cv2.circle(img, (cx, 45), 10, (40, 30, 30), -1)  # a fifth of the way down
     assert measure_eyes(img) == []
+
+
+def test_a_pair_of_unlike_sizes_is_no_pair():
+    # The right eye drawn with four times the left's area (e: the most allowed): an eye
+    # beside a lock of hair, not two eyes.
+    img = face(size=200)
+    cv2.circle(img, (128, 83), 20, (40, 30, 30), -1)
+    assert measure_eyes(img) == []
+
+
+def test_a_pair_a_little_unlike_is_kept():
+    img = face(size=200)
+    cv2.circle(img, (128, 83), 13, (40, 30, 30), -1)  # 1.7 times the left eye's area
+    assert len(measure_eyes(img)) == 2
