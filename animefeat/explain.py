@@ -15,8 +15,18 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["EVIDENCE", "Contribution", "contributions", "describe", "format_value", "grouped",
-           "has_template", "patch_map", "steady_effects", "yardstick"]
+from .features import lines
+
+__all__ = ["EVIDENCE", "FROM_LINE_MASK", "Contribution", "contributions", "describe",
+           "format_value", "grouped", "has_template", "outlined_effects", "patch_map",
+           "steady_effects", "yardstick"]
+
+#: The features read from the line mask (:func:`animefeat.features.lines.line_mask`):
+#: no reasons on a picture whose lines are not outlines (:func:`outlined_effects`).
+FROM_LINE_MASK = frozenset(
+    [f"lines.{n}" for n in lines.NAMES if n != "black_share"]
+    + ["shading.outline_edge_share", "shading.outline_black_share",
+       "shading.outline_saturation", "shading.outline_value"])
 
 # Plain-language templates: what a person can check by looking, with a unit. Fields:
 # {v} the value, {pct} the value as a percentage, {n2} 2 ** value (an entropy in bits said
@@ -340,6 +350,29 @@ def steady_effects(effect, recheck_effect, *, share=STEADY_SHARE):
     effect, recheck_effect = np.asarray(effect), np.asarray(recheck_effect)
     return ((np.sign(effect) == np.sign(recheck_effect))
             & (np.abs(recheck_effect) >= share * np.abs(effect)))
+
+
+def outlined_effects(names, shares, *, least=lines.OUTLINE_MIN_SHARE):
+    """Which effects may be reasons, given how far each picture's lines are outlines.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The features, in the effects' order.
+    shares : ndarray of shape (n_images,)
+        Each picture's :func:`animefeat.features.lines.outline_share` (NaN: no lines).
+    least : float
+        Below this share the line mask is mostly texture, hair and shading lines: the
+        features in :data:`FROM_LINE_MASK` are no reasons on that picture.
+
+    Returns
+    -------
+    allowed : ndarray of shape (n_images, n_features), bool
+    """
+    from_mask = np.array([name in FROM_LINE_MASK for name in names], dtype=bool)
+    # NaN (no line pixel) compares False: with no lines there are no outlines to read.
+    outlined = np.asarray(shares, dtype=np.float64) >= least
+    return ~from_mask[None, :] | outlined[:, None]
 
 
 def grouped(explanation, label):

@@ -37,8 +37,9 @@ from ._trees import compile_calibrated
 from ._version import __version__
 from .calibration import SlopeCalibratedClassifier
 from .exceptions import AnimefeatError, ModelError
-from .explain import contributions, grouped, steady_effects
+from .explain import contributions, grouped, outlined_effects, steady_effects
 from .features import FAMILIES, extract_features, feature_names
+from .features.lines import outline_share
 from .features.local import dense_sift
 from .io import image_size
 from .preprocess import WORK_SIDE, WorkingCopy, load_for_features, reencoded, working_copy
@@ -426,7 +427,7 @@ class AnimefeatModel:
         return heads
 
     def predict_vectors(self, X, *, descriptors=None, explain=5, length_scale=None,
-                        recheck=None):
+                        recheck=None, outlines=None):
         """Predictions for rows of precomputed features.
 
         Parameters
@@ -443,6 +444,10 @@ class AnimefeatModel:
         recheck : ndarray of shape (n_images, n_style_features), optional
             Each image's :meth:`recheck` row: reasons that do not survive a re-encode of
             the picture are left out. Without it, every reason stands.
+        outlines : ndarray of shape (n_images,), optional
+            Each image's :func:`animefeat.features.lines.outline_share`: where its lines
+            are not outlines (shaded art, photographs), no reason is read from the line
+            mask (:func:`animefeat.explain.outlined_effects`).
 
         Returns
         -------
@@ -459,6 +464,10 @@ class AnimefeatModel:
             if recheck is not None:
                 steady = steady_effects(effects, head.attributions(
                     np.asarray(recheck, dtype=np.float64).reshape(Xs.shape))[1])
+            if outlines is not None:
+                allowed = outlined_effects([self.feature_names[i] for i in style],
+                                           np.asarray(outlines).reshape(len(Xs)))
+                steady = allowed if steady is None else steady & allowed
         local_share = None
         if self.local is not None:
             if descriptors is None or len(descriptors) != len(X):
@@ -526,7 +535,8 @@ class AnimefeatModel:
             self.features(image)[None, :], explain=explain,
             descriptors=None if patches is None else [patches.descriptors],
             length_scale=length_scale(image, size),
-            recheck=self.recheck(image)[None, :] if explain else None)[0]
+            recheck=self.recheck(image)[None, :] if explain else None,
+            outlines=[outline_share(image)] if explain else None)[0]
 
     def warm_up(self):
         """Classify one small synthetic drawing, so that the first real image is fast.
@@ -841,7 +851,8 @@ def classify_many(images, *, model=None, n_jobs=None, explain=5, on_error="raise
         preds = model.predict_vectors(
             np.vstack([rows[i][0] for i in good]), explain=explain,
             descriptors=None if grid is None else [rows[i][1] for i in good],
-            recheck=np.vstack([rows[i][2] for i in good]) if explain else None)
+            recheck=np.vstack([rows[i][2] for i in good]) if explain else None,
+            outlines=[rows[i][3] for i in good] if explain else None)
         for i, pred in zip(good, preds):
             out[i] = pred
     return out
@@ -854,15 +865,17 @@ def _recheck_row(work, style_families, side):
 
 
 def _features_or_error(image, families, style_families, side, grid, recheck, on_error):
-    """``(feature vector, descriptors or None, recheck row or None)`` of one image, or
-    its error; the recheck row (:func:`_recheck_row`) only with ``recheck``."""
+    """``(feature vector, descriptors or None, recheck row or None, outline share or
+    None)`` of one image, or its error; the recheck row (:func:`_recheck_row`) and the
+    outline share (:func:`animefeat.features.lines.outline_share`) only with
+    ``recheck``."""
     try:
         # One working copy for the features and the patches, as predict makes it.
         work = working_copy(load_for_features(image, side=side), side=side)
         vector = extract_features(work, families=families, side=side)
         descriptors = None if grid is None else dense_sift(work, side=side, **grid).descriptors
         again = _recheck_row(work, style_families, side) if recheck else None
-        return vector, descriptors, again
+        return vector, descriptors, again, outline_share(work) if recheck else None
     except AnimefeatError as exc:
         if on_error == "raise":
             raise

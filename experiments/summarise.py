@@ -381,6 +381,23 @@ def table():
     cam = load("14_camera_cues")
     if cam:
         lines += camera_table(cam)
+    ol = load("16_outline_reliability")
+    if ol:
+        kept = ol["kept"]
+        lines += ["### 16 where the lines are outlines "
+                  "(`python experiments/16_outline_reliability.py`)", "",
+                  f"Reasons from the line mask are read where at least "
+                  f"{ol['threshold']:.2f} of its pixels bound flat paint: kept on "
+                  f"{pct(kept['cartoon'])} of cartoons, {pct(kept['anime'])} of anime "
+                  f"drawings, {pct(kept['photos'])} of photographs "
+                  f"({ol['per_cell']} per cell at most, {ol['side']} px).", "",
+                  "| source | label | quartiles of the share | mask's reasons kept |",
+                  "|---|---|---|---|"]
+        lines += [f"| {c['source']} | {c['label']} | "
+                  + " / ".join(f"{q:.2f}" for q in c["quartiles"])
+                  + f" | {pct(c['kept'])} |" for c in ol["cells"]]
+        lines += ["", "![the pictures nearest the threshold]"
+                  "(results/16_outline_reliability_sheet.png)", ""]
     lc = load("04_learning_curve")
     if lc:
         for model, points in lc["curves"].items():

@@ -115,6 +115,19 @@ def anime_face(*, size=200, eye=0.16):
     return img
 
 
+def shaded_strands(*, size=256, n=25, seed=0):
+    """Thin dark strands (hair, ripples) over grey paint shaded and grained everywhere:
+    lines for the line mask, but no flat paint beside them at a working side of 256 px
+    or less."""
+    y, x = np.mgrid[:size, :size]
+    rng = np.random.default_rng(seed)
+    grey = 140 + 60 * np.sin(x / 5.0) * np.cos(y / 8.0) + rng.normal(0, 8, (size, size))
+    img = np.repeat(np.clip(grey, 0, 255).round().astype(np.uint8)[..., None], 3, axis=2)
+    for x0, dx in zip(rng.integers(0, size, n), rng.integers(-40, 40, n)):
+        cv2.line(img, (int(x0), 0), (int(x0 + dx), size - 1), (20, 20, 20), 1)
+    return img
+
+
 def pasted(image, *, at, side, shape=(320, 480)):
     """``image`` resized to ``side`` px and pasted with its top-left corner at ``at``
     (x, y) into a flat pale-green background of ``shape``."""

@@ -195,3 +195,23 @@ def test_steady_means_the_same_way_with_half_the_push(effect, again, steady):
     from animefeat.explain import steady_effects
 
     assert bool(steady_effects(np.array([effect]), np.array([again]))[0]) is steady
+
+
+def test_no_reason_from_the_line_mask_where_the_lines_are_not_outlines():
+    # Two pictures: lines that bound flat paint (share 0.8) and hair and shading
+    # strands (0.1). The line mask's reasons go on the second only; lines.black_share
+    # (near-black pixels, not the mask) and the other families stay.
+    from animefeat.explain import outlined_effects
+
+    names = ["lines.share", "lines.black_share", "edges.density", "shading.outline_value"]
+    allowed = outlined_effects(names, np.array([0.8, 0.1]))
+    assert allowed.tolist() == [[True, True, True, True], [False, True, True, False]]
+    out = contributions(np.array([3.0, 2.0, 1.0, 0.5]), np.array([0.3, 0.1, 0.2, 0.4]), names,
+                        side=256, steady=allowed[1])
+    assert [c.feature for c in out] == ["lines.black_share", "edges.density"]
+
+
+def test_a_picture_without_lines_gives_no_line_mask_reason():
+    from animefeat.explain import outlined_effects
+
+    assert outlined_effects(["lines.share"], np.array([np.nan])).tolist() == [[False]]

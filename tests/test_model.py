@@ -343,6 +343,24 @@ def test_reasons_that_a_re_measure_reverses_are_dropped(tiny):
     assert checked == [f for f in plain if f in checked]
 
 
+def test_no_line_mask_reason_where_the_lines_are_not_outlines(shipped):
+    # The same row, its lines once outlines of flat paint and once strands on shaded
+    # paint (outline share 0.05): the second keeps every reason but those of the mask.
+    # (The shipped model: its head reads the lines, the tiny one's only edges.)
+    from animefeat.explain import FROM_LINE_MASK
+
+    work = shipped.working_copy(encode(cartoon(seed=124)))
+    x, patches = shipped.features(work)[None, :], [shipped.patches(work).descriptors]
+
+    def reasons(share):
+        return [c.feature for c in shipped.predict_vectors(
+            x, descriptors=patches, explain=40, outlines=[share])[0].explanation]
+
+    outlined, strands = reasons(0.9), reasons(0.05)
+    assert any(f in FROM_LINE_MASK for f in outlined)
+    assert strands == [f for f in outlined if f not in FROM_LINE_MASK]
+
+
 def test_classify_many_gives_the_reasons_classify_gives(tiny):
     images = [encode(anime(seed=122)), encode(cartoon(seed=123))]
     many = af.classify_many(images, model=tiny)

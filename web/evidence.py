@@ -16,7 +16,7 @@ from PIL import Image
 from animefeat.detect import detect_faces
 from animefeat.explain import patch_map
 from animefeat.features.edges import canny
-from animefeat.features.lines import line_mask
+from animefeat.features.lines import OUTLINE_MIN_SHARE, line_mask, outline_share
 from animefeat.features.regions import quantise
 from animefeat.features.shading import edge_kinds
 
@@ -45,7 +45,11 @@ def visual_evidence(work, image, *, image_shape=None, model=None):
         ``box``: ``[x, y, w, h]`` in [0, 1] of the shown image, the region the masks
         cover (the trimmed drawing). ``lines``, ``edges``, ``shading``: PNG data URLs
         of that region at the working copy's resolution, transparent but for the
-        outline pixels, the edge pixels and the shadow steps. ``palette``: the main
+        outline pixels, the edge pixels and the shadow steps. ``outlines``: how far
+        the lines are outlines, ``{"share": s, "reasons": bool}`` (the share of line
+        pixels that bound flat paint, :func:`animefeat.features.lines.outline_share`,
+        None without lines; ``reasons`` False where no reason is read from them, as in
+        the prediction). ``palette``: the main
         colours, ``[{"rgb": "#rrggbb", "share": s}, ...]``, most used first.
         ``faces``: ``[{"box": [x, y, w, h], "score": p, "eyes": [[x, y, w, h], ...]}]``
         in shares of the shown image. ``patches`` (only with a model that reads local
@@ -97,9 +101,12 @@ def visual_evidence(work, image, *, image_shape=None, model=None):
 
     faces = [{"box": share(f.box), "score": round(f.score, 4),
               "eyes": [share(e) for e in f.eyes]} for f in detect_faces(image)]
+    outlined = outline_share(work)
     out = {
         "box": box((0, 0, w, h)),
         "lines": png(line_mask(work), (230, 30, 90, 255)),
+        "outlines": {"share": None if np.isnan(outlined) else round(outlined, 4),
+                     "reasons": bool(outlined >= OUTLINE_MIN_SHARE)},
         "edges": png(canny(work) & work.foreground, (0, 150, 255, 255)),
         "shading": png(shadows, (255, 170, 0, 255)),
         "palette": palette,

@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from synth import anime, anime_face, cartoon, encode, pasted, photo
+from synth import anime, anime_face, cartoon, encode, pasted, photo, shaded_strands
 
 pytestmark = pytest.mark.browser
 
@@ -331,6 +331,29 @@ def test_the_faces_button_draws_the_detected_face_where_it_is(page, shipped_serv
     # Pressing it again hides the boxes; pointing at a reason no longer leaves them pinned.
     page.click("#views button[data-kind=faces]")
     assert not page.is_visible("#boxes")
+
+
+def test_strands_on_shaded_paint_give_no_outline_reason(page, shipped_server, tmp_path):
+    # The line mask finds the strands, but none bounds flat paint: the outlines overlay
+    # says why no reason reads it, and no reason speaks of outlines.
+    page.goto(shipped_server)
+    page.set_input_files("#file", _write(tmp_path, "strands.png", encode(shaded_strands())))
+    page.wait_for_selector("#detail:not([hidden])")
+    assert page.evaluate("selected.data.evidence.outlines.reasons") is False
+    page.evaluate("highlight('lines')")
+    assert page.is_visible("#mask")
+    assert "no reason is read from them" in page.inner_text("#legend")
+    texts = page.locator('[data-testid="reason"]').all_text_contents()
+    assert texts and not any("outline" in t for t in texts)
+
+
+def test_outlines_of_a_cartoon_are_read(page, shipped_server, tmp_path):
+    page.goto(shipped_server)
+    page.set_input_files("#file", _write(tmp_path, "c.png", encode(cartoon(seed=400, size=320))))
+    page.wait_for_selector("#detail:not([hidden])")
+    assert page.evaluate("selected.data.evidence.outlines.reasons") is True
+    page.evaluate("highlight('lines')")
+    assert page.inner_text("#legend").startswith("Outlines found (pink)")
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ const $ = (id) => document.getElementById(id);
 const CONCURRENCY = 2;
 const SIDE_TITLES = { anime: "Points to anime", cartoon: "Points to cartoon" };
 const EVIDENCE_LEGEND = {
-  lines: "Outlines found (pink).",
+  lines: "Outlines found (pink): thin dark strokes, most of them bounding flat paint.",
   edges: "Edges found (blue).",
   shading: "Shadow steps inside one colour (orange).",
   palette: "The main colours, most used first.",
@@ -221,14 +221,21 @@ $("views").addEventListener("click", (e) => {
   if (b) pin(pinned === b.dataset.kind ? null : b.dataset.kind);
 });
 
-// "1 drawn face (green), eyes 28% of its height (yellow)": what the detector found, in words.
+// What the detector found, in words. No eye size: the eye boxes are the face's darkest
+// pair of blobs and are often off on shaded faces, and the verdict reads neither.
 function facesLegend(faces) {
   if (!faces.length) return "No drawn face was found.";
-  const ratios = faces.flatMap((f) => f.eyes.map((e) => e[3] / f.box[3]));
   const n = faces.length === 1 ? "1 drawn face" : `${faces.length} drawn faces`;
-  if (!ratios.length) return `${n} (green); no eyes found in ${faces.length === 1 ? "it" : "them"}.`;
-  const mean = ratios.reduce((a, b) => a + b, 0) / ratios.length;
-  return `${n} (green), eyes (yellow) ${percent(mean)} of the face height.`;
+  const withEyes = faces.some((f) => f.eyes.length);
+  return `${n} (green)` + (withEyes ? ", and the darkest pair of blobs in it taken for eyes (yellow)" : "; no eye pair found") +
+    ". The verdict does not read faces or eyes.";
+}
+
+// The line mask on shaded art or a photograph: what it found, and why no reason reads it.
+function outlinesLegend(outlines) {
+  if (outlines.share === null) return "No thin dark strokes were found.";
+  return `Thin dark strokes (pink), but only ${percent(outlines.share)} of them border flat paint: ` +
+    "here they are mostly hair, texture and shading rather than outlines, so no reason is read from them.";
 }
 
 function highlight(kind) {
@@ -239,6 +246,7 @@ function highlight(kind) {
   palette.hidden = true;
   $("legend").textContent = kind ? EVIDENCE_LEGEND[kind] || "" : "Point at a reason to see where it was measured.";
   if (!ev || !kind) return;
+  if (kind === "lines" && ev.outlines && !ev.outlines.reasons) $("legend").textContent = outlinesLegend(ev.outlines);
   if (kind === "lines" || kind === "edges" || kind === "shading" || kind === "patches") {
     if (!ev[kind]) return;
     mask.src = ev[kind];
