@@ -345,6 +345,7 @@ def test_strands_on_shaded_paint_give_no_outline_reason(page, shipped_server, tm
     assert "no reason is read from them" in page.inner_text("#legend")
     texts = page.locator('[data-testid="reason"]').all_text_contents()
     assert texts and not any("outline" in t for t in texts)
+    _shot(page, "outlines-not-read-1280.png")
 
 
 def test_outlines_of_a_cartoon_are_read(page, shipped_server, tmp_path):
