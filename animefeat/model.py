@@ -78,8 +78,10 @@ READ_FORMATS = (2, 3)
 #: page colour is taken inside the innermost one, and the line mask pads by replicating
 #: the edge (a dark frame no longer reads as an outline). 10: the face family measures
 #: drawn faces (animefeat's own detector) and their eyes; the human-face cascade is
-#: one feature (photo_face).
-FEATURES_VERSION = 10
+#: one feature (photo_face). 11: a frame around a picture that fills it (letterbox,
+#: a border added by a site) is trimmed whole; only a page keeps a margin, of its own
+#: colour, sized by the picture left.
+FEATURES_VERSION = 11
 LABELS = ("cartoon", "anime")  # class 0, class 1
 #: P(anime) strictly between these is a lean, not a verdict (``Prediction.confident``).
 UNSURE = (0.35, 0.65)
