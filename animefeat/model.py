@@ -83,7 +83,8 @@ READ_FORMATS = (2, 3)
 #: around a picture that fills it is trimmed whole when the line 2 px inside is not the
 #: border's colour. 12: the same, judged on a band 6% deep (a figure's straight outer
 #: stroke keeps its page); only a page keeps a margin, of its own colour, sized by the
-#: picture left.
+#: picture left; and the face family keeps an eye pair only when its blobs are alike in
+#: size (:mod:`animefeat.detect.eyes`).
 FEATURES_VERSION = 12
 LABELS = ("cartoon", "anime")  # class 0, class 1
 #: P(anime) strictly between these is a lean, not a verdict (``Prediction.confident``).
