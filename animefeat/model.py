@@ -79,8 +79,13 @@ READ_FORMATS = (2, 3)
 #: page colour is taken inside the innermost one, and the line mask pads by replicating
 #: the edge (a dark frame no longer reads as an outline). 10: the face family measures
 #: drawn faces (animefeat's own detector) and their eyes; the human-face cascade is
-#: one feature (photo_face).
-FEATURES_VERSION = 10
+#: one feature (photo_face). 11 (a trial, never shipped: its caches are stale): a frame
+#: around a picture that fills it is trimmed whole when the line 2 px inside is not the
+#: border's colour. 12: the same, judged on a band 6% deep (a figure's straight outer
+#: stroke keeps its page); only a page keeps a margin, of its own colour, sized by the
+#: picture left; and the face family keeps an eye pair only when its blobs are alike in
+#: size (:mod:`animefeat.detect.eyes`).
+FEATURES_VERSION = 12
 LABELS = ("cartoon", "anime")  # class 0, class 1
 #: P(anime) strictly between these is a lean, not a verdict (``Prediction.confident``).
 UNSURE = (0.35, 0.65)

@@ -42,6 +42,9 @@ _MAX_NESTED_BORDERS = 3
 # A border line is "flat" when nearly all its pixels are within this distance of its colour.
 _FLAT_TOLERANCE = 18
 _FLAT_SHARE = 0.98
+# Depth of the band inside a trimmed side where a page's colour must show (share of the
+# image's length): a stroke or outline is thinner, a picture's edge region wider.
+_PAGE_BAND = 0.06
 
 
 @dataclass(frozen=True, eq=False)
@@ -139,7 +142,8 @@ def working_copy(image, *, side=WORK_SIDE):
     # The largest power of two that keeps the long side >= side.
     factor = 1 << max(0, (max(height, width) // side).bit_length() - 1)
     reduced, (row_block, col_block) = _reduce_whole(rgb, factor)
-    top, bottom, left, right = trim_borders(reduced)
+    (top, bottom, left, right), pages = _trim(reduced, _FLAT_TOLERANCE, 0.25, _MARGIN,
+                                        blended=factor > 1)
     core = np.ascontiguousarray(reduced[top:reduced.shape[0] - bottom,
                                         left:reduced.shape[1] - right])
     core_height, core_width = core.shape[:2]
@@ -158,8 +162,8 @@ def working_copy(image, *, side=WORK_SIDE):
     grey /= 255.0
     return WorkingCopy(
         rgb=small, grey=grey, hsv_uint8=cv2.cvtColor(small, cv2.COLOR_RGB2HSV_FULL),
-        foreground=_foreground(small, _page_colours(reduced, (top, bottom, left, right)),
-                               bands=_margin_bands(reduced.shape, (top, bottom, left, right),
+        foreground=_foreground(small, _page_colours(reduced, (top, bottom, left, right), pages),
+                               bands=_margin_bands(core.shape, pages,
                                                    small.shape[0] / core_height)),
         crop=crop, scale=scale / factor)
 
@@ -223,6 +227,11 @@ def trim_borders(image, *, tolerance=_FLAT_TOLERANCE, min_keep=0.25, margin=_MAR
     A side's border is the run of lines, from the edge inwards, on which nearly all
     pixels (98%) lie within ``tolerance`` of the outermost line's median colour.
 
+    Where the border frames a page (a figure on white), a margin of it is kept so the
+    figure's outer outline is still an edge. Where it frames a picture that fills the
+    frame (a letterboxed still, a framed painting), it goes entirely: kept, it would
+    draw a straight edge along the whole picture that the unframed file does not have.
+
     Parameters
     ----------
     image : ndarray of shape (H, W, 3), uint8
@@ -232,17 +241,28 @@ def trim_borders(image, *, tolerance=_FLAT_TOLERANCE, min_keep=0.25, margin=_MAR
     min_keep : float
         Never trim an axis below this share of its length (a blank image stays whole).
     margin : float
-        Share of each side's length (at least 2 px) of the border left in place, so
-        the drawing's outer outline is still an edge and not the image boundary.
+        Share of each page side's length, after trimming (at least 2 px), of the border
+        left in place.
 
     Returns
     -------
     crop : tuple of 4 int
         Rows trimmed at the top and bottom, columns trimmed at the left and right.
     """
+    return _trim(image, tolerance, min_keep, margin)[0]
+
+
+def _trim(image, tolerance, min_keep, margin, blended=False):
+    """:func:`trim_borders`, and which trimmed sides kept a margin of page.
+
+    ``blended``: the image was shrunk by block averages, so the line where a frame
+    meets the picture may mix both; it goes with the frame.
+    """
     img = np.asarray(image)
     height, width = img.shape[:2]
     top = bottom = left = right = 0
+    # Depth of the innermost layer peeled on each side: the only one a margin is kept of.
+    innermost = [0, 0, 0, 0]
     # Borders nest (a black frame around a white page): peel them until none is left.
     for _ in range(_MAX_NESTED_BORDERS):
         inner = img[top:height - bottom, left:width - right]
@@ -262,9 +282,49 @@ def trim_borders(image, *, tolerance=_FLAT_TOLERANCE, min_keep=0.25, margin=_MAR
             break
         top, bottom, left, right = (top + runs[0], bottom + runs[1],
                                     left + runs[2], right + runs[3])
-    keep_rows, keep_cols = _kept(margin, height), _kept(margin, width)
-    return (max(0, top - keep_rows), max(0, bottom - keep_rows),
-            max(0, left - keep_cols), max(0, right - keep_cols))
+        innermost = [run or depth for run, depth in zip(runs, innermost)]
+    core = img[top:height - bottom, left:width - right]
+    # Margins are a share of the picture left, so a frame added around the file
+    # changes none of them.
+    keep_rows, keep_cols = _kept(margin, core.shape[0]), _kept(margin, core.shape[1])
+    # Per side: the innermost trimmed line (the colour met at the picture), and the band
+    # of lines just inside the picture, as (depth, length, 3).
+    rows, cols = _band(height), _band(width)
+    borders = (lambda: img[top - 1], lambda: img[height - bottom],
+               lambda: img[:, left - 1], lambda: img[:, width - right])
+    insides = (lambda: core[:rows], lambda: core[::-1][:rows],
+               lambda: core[:, :cols].transpose(1, 0, 2),
+               lambda: core[:, ::-1][:, :cols].transpose(1, 0, 2))
+    crop, pages = [], []
+    for trimmed, depth, border, inside, keep in zip(
+            (top, bottom, left, right), innermost, borders, insides,
+            (keep_rows, keep_rows, keep_cols, keep_cols)):
+        page = bool(trimmed) and _is_page(border(), inside(), tolerance)
+        # A page keeps a margin of its own colour, never of the frame around it.
+        crop.append(trimmed - min(keep, depth) if page else trimmed + (blended and trimmed > 0))
+        pages.append(page)
+    return tuple(crop), tuple(pages)
+
+
+def _is_page(border, inside, tolerance):
+    """Whether a border continues into the picture as its background (a page).
+
+    ``inside`` is the band of lines just within the border, shape (depth, length, 3). A
+    figure on a page lets the page show within a few pixels at most places along the
+    side (between strokes, beyond an outline, even beyond a straight outer stroke); a
+    picture that fills a frame does not. A page when the border's colour is met within
+    the band at half the places or more.
+    """
+    if inside.size == 0:
+        return True
+    colour = np.median(border, axis=0)
+    near = _near_mask(np.ascontiguousarray(inside), colour, tolerance)
+    return bool(np.count_nonzero(near.any(axis=0)) >= 0.5 * inside.shape[1])
+
+
+def _band(length):
+    """Depth, in lines, of the band inside a side that :func:`_is_page` looks into."""
+    return max(3, round(_PAGE_BAND * length))
 
 
 def _kept(margin, length):
@@ -332,32 +392,32 @@ def _border_run(lines, tolerance):
     return n
 
 
-def _page_colours(rgb, crop):
+def _page_colours(rgb, crop, pages):
     """The colours of the trimmed margins (the page), one per distinct colour.
 
-    Empty where nothing was trimmed. Sides may differ: a black frame whose top and
-    bottom margins are kept while the white page inside it was peeled at the sides.
+    Empty where no side kept a margin of page. Sides may differ: a black frame whose top
+    and bottom margins are kept while the white page inside it was peeled at the sides.
     """
     top, bottom, left, right = crop
     colours = []
     # The first kept line lies in the margin left of the innermost border: the page.
-    for width, line in ((top, rgb[top]), (bottom, rgb[-1 - bottom]), (left, rgb[:, left]),
-                        (right, rgb[:, -1 - right])):
-        if width:
+    for page, line in zip(pages, (rgb[top], rgb[-1 - bottom], rgb[:, left], rgb[:, -1 - right])):
+        if page:
             colour = np.median(line, axis=0)
             if not any(np.all(np.abs(colour - c) <= _FLAT_TOLERANCE) for c in colours):
                 colours.append(colour)
     return colours
 
 
-def _margin_bands(shape, crop, scale):
-    """Width, in working pixels, of the margin kept on each trimmed side (0 elsewhere).
+def _margin_bands(core_shape, pages, scale):
+    """Width, in working pixels, of the margin kept on each page side (0 elsewhere).
 
-    One pixel wider than the margin itself: resizing blends its inner edge.
+    ``core_shape`` is the shape of the picture inside the borders. One pixel wider than
+    the margin itself: resizing blends its inner edge.
     """
-    height, width = shape[:2]
-    return tuple(int(np.ceil(_kept(_MARGIN, length) * scale)) + 1 if trimmed else 0
-                 for trimmed, length in zip(crop, (height, height, width, width)))
+    height, width = core_shape[:2]
+    return tuple(int(np.ceil(_kept(_MARGIN, length) * scale)) + 1 if page else 0
+                 for page, length in zip(pages, (height, height, width, width)))
 
 
 def _foreground(rgb, pages=(), *, bands=(0, 0, 0, 0)):

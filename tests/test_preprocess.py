@@ -21,8 +21,38 @@ def test_long_side_is_work_side():
 def test_letterbox_bars_are_trimmed():
     img = blank(100, 200, (0, 0, 0))
     img[:, 50:150] = grey_bands([120, 200, 160, 240], size=100)
-    # 50-px bars, less the 2% margin (4 px) kept so outlines stay edges.
-    assert trim_borders(img) == (0, 0, 46, 46)
+    # The bars frame a picture that fills them: trimmed whole, no margin of bar kept.
+    assert trim_borders(img) == (0, 0, 50, 50)
+
+
+def test_a_page_keeps_a_margin_of_itself_around_the_figure():
+    # A disc on a white page: the page continues inside the disc's bounding box, so
+    # 2 px of it (the least margin) stay so the disc's outline is an edge. Flat runs:
+    # 21 lines above and left (the disc's 1-px tip counts as flat), 20 below and right.
+    img = blank(100, 100)
+    yy, xx = np.mgrid[:100, :100]
+    img[(yy - 50) ** 2 + (xx - 50) ** 2 <= 30 ** 2] = (200, 30, 30)
+    assert trim_borders(img) == (19, 18, 19, 18)
+
+
+def test_a_frame_added_around_a_picture_leaves_the_same_working_copy():
+    picture = np.random.default_rng(0).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    for colour in ((0, 0, 0), (255, 255, 255), (40, 120, 200)):
+        framed = blank(144, 184, colour)
+        framed[12:132, 12:172] = picture
+        assert np.array_equal(working_copy(framed).rgb, working_copy(picture).rgb)
+
+
+def test_the_margin_kept_is_the_page_never_the_frame_around_it():
+    # A disc on a white page inside a thin black frame: the margin left is white.
+    page = blank(100, 100)
+    yy, xx = np.mgrid[:100, :100]
+    page[(yy - 50) ** 2 + (xx - 50) ** 2 <= 30 ** 2] = (200, 30, 30)
+    framed = blank(104, 104, (0, 0, 0))
+    framed[2:102, 2:102] = page
+    top, bottom, left, right = trim_borders(framed)
+    kept = framed[top:104 - bottom, left:104 - right]
+    assert kept.min(axis=2).max() == 255 and kept.max(axis=2).min() > 0
 
 
 def test_frame_around_a_page_is_peeled_like_the_page_alone():
@@ -41,7 +71,7 @@ def test_flat_bands_of_different_colours_are_not_peeled_as_a_frame():
     img = blank(100, 200, (0, 0, 0))
     img[:, 50:150] = grey_bands([120, 200, 160, 240], size=100)
     # Left band 120 and right band 240 differ: they are the drawing, not a mat.
-    assert trim_borders(img)[2:] == (46, 46)
+    assert trim_borders(img)[2:] == (50, 50)
 
 
 def test_blank_image_is_not_trimmed_away():
@@ -97,8 +127,9 @@ def test_crop_is_in_original_pixels():
     img = blank(1200, 1200)
     img[300:900, 300:900] = (200, 30, 30)
     top, bottom, left, right = working_copy(img).crop
-    # 300-px page each side, less the 2% margin of the reduced image, in original pixels.
-    assert 250 <= top <= 300 and 250 <= left <= 300 and top == bottom == left == right
+    # Reduced by 8: the square frames a picture, so the 37 white blocks go with the one
+    # that blends white and red (296-303): 38 blocks of 8 original pixels.
+    assert top == bottom == left == right == 304
 
 
 def test_crop_counts_the_rows_left_out_of_the_blocks():
@@ -107,7 +138,7 @@ def test_crop_counts_the_rows_left_out_of_the_blocks():
     img = blank(1203, 1203)
     img[300:900, 300:900] = (200, 30, 30)
     top, bottom, left, right = working_copy(img).crop
-    assert 250 <= top <= 300 and (bottom, left, right) == (top + 3, top, top + 3)
+    assert top == 304 and (bottom, left, right) == (top + 3, top, top + 3)
 
 
 def test_reduce_whole_averages_blocks():
@@ -165,7 +196,8 @@ def test_border_line_with_a_few_off_pixels_is_still_flat():
     image[0:5, :2] = 0
     image[20:44, 30:90] = 0
     top, bottom, _, _ = trim_borders(image, margin=0)
-    assert (top, bottom) == (18, 18)  # 20 flat rows, less the 2 px always left in place
+    # 20 flat rows each side; the block fills the picture left, so no margin stays.
+    assert (top, bottom) == (20, 20)
 
 
 def test_a_re_encoded_copy_keeps_the_side_and_the_picture():

@@ -255,7 +255,7 @@ def descriptor_sets(dataset, *, step=8, sizes=(16, 32), min_contrast=0.02, backg
     grid = {"step": step, "sizes": tuple(sizes), "min_contrast": min_contrast,
             "background": background}
     spec = {"data": dataset.manifest_sha256, "step": step, "sizes": list(sizes), "side": side,
-            "v": 2}
+            "v": 4}
     if min_contrast != 0.02 or background:  # the defaults keep the keys of earlier caches
         spec.update(min_contrast=min_contrast, background=background)
     if degraded:
