@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .features import lines
+from .features import lines, shading
 
 __all__ = ["EVIDENCE", "FROM_LINE_MASK", "Contribution", "contributions", "describe",
            "format_value", "grouped", "has_template", "outlined_effects", "patch_map",
@@ -25,8 +25,7 @@ __all__ = ["EVIDENCE", "FROM_LINE_MASK", "Contribution", "contributions", "descr
 #: no reasons on a picture whose lines are not outlines (:func:`outlined_effects`).
 FROM_LINE_MASK = frozenset(
     [f"lines.{n}" for n in lines.NAMES if n != "black_share"]
-    + ["shading.outline_edge_share", "shading.outline_black_share",
-       "shading.outline_saturation", "shading.outline_value"])
+    + [f"shading.{n}" for n in shading.NAMES if n.startswith("outline_")])
 
 # Plain-language templates: what a person can check by looking, with a unit. Fields:
 # {v} the value, {pct} the value as a percentage, {n2} 2 ** value (an entropy in bits said
@@ -352,7 +351,7 @@ def steady_effects(effect, recheck_effect, *, share=STEADY_SHARE):
             & (np.abs(recheck_effect) >= share * np.abs(effect)))
 
 
-def outlined_effects(names, shares, *, least=lines.OUTLINE_MIN_SHARE):
+def outlined_effects(names, shares):
     """Which effects may be reasons, given how far each picture's lines are outlines.
 
     Parameters
@@ -361,17 +360,16 @@ def outlined_effects(names, shares, *, least=lines.OUTLINE_MIN_SHARE):
         The features, in the effects' order.
     shares : ndarray of shape (n_images,)
         Each picture's :func:`animefeat.features.lines.outline_share` (NaN: no lines).
-    least : float
-        Below this share the line mask is mostly texture, hair and shading lines: the
-        features in :data:`FROM_LINE_MASK` are no reasons on that picture.
+        Where :func:`animefeat.features.lines.reads_as_outlines` says no, the line mask
+        is mostly texture, hair and shading lines: the features in
+        :data:`FROM_LINE_MASK` are no reasons on that picture.
 
     Returns
     -------
     allowed : ndarray of shape (n_images, n_features), bool
     """
     from_mask = np.array([name in FROM_LINE_MASK for name in names], dtype=bool)
-    # NaN (no line pixel) compares False: with no lines there are no outlines to read.
-    outlined = np.asarray(shares, dtype=np.float64) >= least
+    outlined = lines.reads_as_outlines(shares)
     return ~from_mask[None, :] | outlined[:, None]
 
 

@@ -462,6 +462,7 @@ class AnimefeatModel:
         head, drawing = self._boosters
         style, drawn = self._columns
         Xs = X[:, style]
+        names = [self.feature_names[i] for i in style]
         p_anime = head.predict_proba(Xs)
         steady = None
         if explain:
@@ -470,8 +471,7 @@ class AnimefeatModel:
                 steady = steady_effects(effects, head.attributions(
                     np.asarray(recheck, dtype=np.float64).reshape(Xs.shape))[1])
             if outlines is not None:
-                allowed = outlined_effects([self.feature_names[i] for i in style],
-                                           np.asarray(outlines).reshape(len(Xs)))
+                allowed = outlined_effects(names, np.asarray(outlines).reshape(len(Xs)))
                 steady = allowed if steady is None else steady & allowed
         local_share = None
         if self.local is not None:
@@ -486,7 +486,6 @@ class AnimefeatModel:
             if explain:
                 effects = w_structure * effects
         p_drawing = drawing.predict_proba(X[:, drawn])
-        names = [self.feature_names[i] for i in style]
         out = []
         for k, (x, pa, pd) in enumerate(zip(Xs, p_anime, p_drawing)):
             reasons = []

@@ -27,7 +27,7 @@ from _common import parser, save_figure, shipped_side, write_json
 from joblib import Parallel, delayed
 
 from animefeat.data import read_dataset
-from animefeat.features.lines import OUTLINE_MIN_SHARE, line_mask, outline_share
+from animefeat.features.lines import OUTLINE_MIN_SHARE, line_mask, outline_share, reads_as_outlines
 from animefeat.preprocess import load_for_features, working_copy
 
 SHEET = 12
@@ -41,8 +41,9 @@ def measure(path, side):
 def sheet(paths, shares, side):
     """The mask (pink) on the pictures nearest the threshold, kept above, dropped below."""
     order = np.argsort(np.abs(shares - OUTLINE_MIN_SHARE))
-    kept = [i for i in order if shares[i] >= OUTLINE_MIN_SHARE][:SHEET // 2]
-    dropped = [i for i in order if shares[i] < OUTLINE_MIN_SHARE][:SHEET // 2]
+    read = reads_as_outlines(shares)
+    kept = [i for i in order if read[i]][:SHEET // 2]
+    dropped = [i for i in order if not read[i]][:SHEET // 2]
     fig, axes = plt.subplots(2, SHEET // 2, figsize=(2.4 * SHEET // 2, 5.4))
     for row, picks, word in ((0, kept, "kept"), (1, dropped, "dropped")):
         for ax, i in zip(axes[row], picks):
@@ -81,17 +82,17 @@ def main():
         rows.append({"source": source, "label": label, "n": len(v),
                      "without_lines": int(len(v) - len(measured)),
                      "quartiles": [round(float(x), 3) for x in q],
-                     "kept": round(float(np.mean(measured >= OUTLINE_MIN_SHARE)), 3)
+                     "kept": round(float(np.mean(reads_as_outlines(measured))), 3)
                      if len(measured) else None})
         print(f"{source:20s} {label:8s} n={len(v):3d} quartiles {rows[-1]['quartiles']} "
               f"outline reasons kept on {rows[-1]['kept']}")
     drawings = [i for i in order if data.labels[i] != "photo" and np.isfinite(share[i])]
     photos = [i for i in order if data.labels[i] == "photo" and np.isfinite(share[i])]
     summary = {
-        label: round(float(np.mean([share[i] >= OUTLINE_MIN_SHARE for i in idx])), 3)
+        label: round(float(np.mean(reads_as_outlines([share[i] for i in idx]))), 3)
         for label, idx in (("drawings", drawings), ("photos", photos)) if idx}
-    by_label = {lab: round(float(np.mean([share[i] >= OUTLINE_MIN_SHARE for i in drawings
-                                          if data.labels[i] == lab])), 3)
+    by_label = {lab: round(float(np.mean(reads_as_outlines([share[i] for i in drawings
+                                                           if data.labels[i] == lab]))), 3)
                 for lab in ("anime", "cartoon")}
     print("outline reasons kept:", summary, by_label)
     measured = [i for i in order if np.isfinite(share[i])]

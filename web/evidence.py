@@ -16,7 +16,7 @@ from PIL import Image
 from animefeat.detect import detect_faces
 from animefeat.explain import patch_map
 from animefeat.features.edges import canny
-from animefeat.features.lines import OUTLINE_MIN_SHARE, line_mask, outline_share
+from animefeat.features.lines import line_mask, outline_share, reads_as_outlines
 from animefeat.features.regions import quantise
 from animefeat.features.shading import edge_kinds
 
@@ -106,7 +106,7 @@ def visual_evidence(work, image, *, image_shape=None, model=None):
         "box": box((0, 0, w, h)),
         "lines": png(line_mask(work), (230, 30, 90, 255)),
         "outlines": {"share": None if np.isnan(outlined) else round(outlined, 4),
-                     "reasons": bool(outlined >= OUTLINE_MIN_SHARE)},
+                     "reasons": bool(reads_as_outlines(outlined))},
         "edges": png(canny(work) & work.foreground, (0, 150, 255, 255)),
         "shading": png(shadows, (255, 170, 0, 255)),
         "palette": palette,

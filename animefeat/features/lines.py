@@ -14,7 +14,7 @@ from ..preprocess import as_working_copy
 from ._util import component_sizes, gradients, masked_mean, safe_ratio
 
 __all__ = ["NAMES", "OUTLINE_MIN_SHARE", "line_features", "line_mask", "outline_share",
-           "skeletonize"]
+           "reads_as_outlines", "skeletonize"]
 
 # A pixel is on a line when it is this much darker than its surroundings after a
 # closing with a disk wider than any outline at the working scale.
@@ -118,6 +118,23 @@ def outline_share(image):
             beyond = to_flat[mask] - depth[mask]
             work.cache["outline_share"] = float(np.mean(beyond <= FLANK))
     return work.cache["outline_share"]
+
+
+def reads_as_outlines(share):
+    """Whether reasons may be read from the line mask, given :func:`outline_share`.
+
+    Parameters
+    ----------
+    share : float or ndarray
+        Outline shares (NaN: no line pixel, so no outline to read).
+
+    Returns
+    -------
+    reads : bool or ndarray of bool
+        True where at least :data:`OUTLINE_MIN_SHARE` of the line pixels bound flat paint.
+    """
+    # NaN compares False.
+    return np.asarray(share, dtype=np.float64) >= OUTLINE_MIN_SHARE
 
 
 def line_features(image):
