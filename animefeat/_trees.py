@@ -54,7 +54,11 @@ class FlatBooster:
         The compiled walk reads a row at the split's column with no bounds check: a
         narrower row would be read past its end.
         """
-        X = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan", order="C")
+        # The rows predict passes already are such an array; check_array's own checks
+        # (dataframe detection among them) cost more than the walk of one row.
+        if not (isinstance(X, np.ndarray) and X.dtype == np.float64 and X.ndim == 2
+                and X.flags.c_contiguous and X.size and not np.isinf(X).any()):
+            X = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan", order="C")
         if self.n_features is None:
             if X.shape[1] < self._widest:
                 raise ValueError(f"X has {X.shape[1]} features, but the trees read "

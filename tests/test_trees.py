@@ -128,6 +128,20 @@ def test_infinite_values_are_refused_as_scikit_learn_refuses_them(model):
         compile_calibrated(model).predict_proba(X)
 
 
+@pytest.mark.parametrize("layout", ["fortran", "strided", "float32", "list"])
+def test_rows_in_any_layout_are_walked_as_c_ordered_float64(model, layout):
+    # The walk reads rows as C-ordered float64; rows in any other layout are converted
+    # first, not read as if they were.
+    X, _ = _data(n=20, seed=6)
+    X = X.astype(np.float32).astype(np.float64)  # the same numbers in every layout
+    expected = compile_calibrated(model).predict_proba(X)
+    given = {"fortran": lambda: np.asfortranarray(X),
+             "strided": lambda: np.repeat(X, 2, axis=1)[:, ::2],
+             "float32": lambda: X.astype(np.float32),
+             "list": lambda: X.tolist()}[layout]()
+    np.testing.assert_array_equal(compile_calibrated(model).predict_proba(given), expected)
+
+
 def test_a_value_on_a_threshold_goes_left_as_in_scikit_learn(model):
     # Rows placed exactly on split thresholds part the ways of ``<=`` and ``<``.
     flat = compile_calibrated(model)
