@@ -378,6 +378,15 @@ def table():
         lines += [f"| {name} | {pct(r['mean_source_accuracy'])} | "
                   f"{pct(r['worst_source_accuracy'])} |" for name, r in rules["rules"].items()]
         lines.append("")
+        if "gates" in rules:
+            lines += ["Gated combiners, each source scored by one fitted on the other "
+                      "sources' held-out views (a screen: those views came from heads that "
+                      "saw the graded source):", "",
+                      "| combiner | mean | worst |", "|---|---|---|"]
+            lines += [f"| {name} | {pct(r['mean_source_accuracy'])} | "
+                      f"{pct(r['worst_source_accuracy'])} |"
+                      for name, r in rules["gates"].items()]
+            lines.append("")
     cam = load("14_camera_cues")
     if cam:
         lines += camera_table(cam)
