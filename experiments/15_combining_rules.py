@@ -64,6 +64,15 @@ def gated(structure, local, y, sources, gate=None):
     return out
 
 
+def scores(y, proba, sources, name):
+    """Mean, worst and per-source accuracy of held-out P(anime), printed as it goes."""
+    m = metrics(y, proba, sources)
+    print(f"{name:40} {m['mean_source_accuracy']:.3f} / {m['worst_source_accuracy']:.3f}")
+    return {"mean_source_accuracy": m["mean_source_accuracy"],
+            "worst_source_accuracy": m["worst_source_accuracy"],
+            "per_source": {s: v["accuracy"] for s, v in m["per_source"].items()}}
+
+
 def main():
     args = parser(__doc__).parse_args()
     started = time.time()
@@ -83,19 +92,8 @@ def main():
     for g in GATES:
         screened[f"gate {g}"] = gated(scored["structure alone"], scored["local alone"], y,
                                       sources, X[:, names.index(g)])
-    report, gates = {}, {}
-    for name, p in screened.items():
-        m = metrics(y, p, sources)
-        gates[name] = {"mean_source_accuracy": m["mean_source_accuracy"],
-                       "worst_source_accuracy": m["worst_source_accuracy"],
-                       "per_source": {s: v["accuracy"] for s, v in m["per_source"].items()}}
-        print(f"{name:40} {m['mean_source_accuracy']:.3f} / {m['worst_source_accuracy']:.3f}")
-    for name, p in scored.items():
-        m = metrics(y, p, sources)
-        report[name] = {"mean_source_accuracy": m["mean_source_accuracy"],
-                        "worst_source_accuracy": m["worst_source_accuracy"],
-                        "per_source": {s: v["accuracy"] for s, v in m["per_source"].items()}}
-        print(f"{name:28} {m['mean_source_accuracy']:.3f} / {m['worst_source_accuracy']:.3f}")
+    gates = {name: scores(y, p, sources, name) for name, p in screened.items()}
+    report = {name: scores(y, p, sources, name) for name, p in scored.items()}
     write_json(args.out, "15_combining_rules", {
         "protocol": "the shipped model's held-out views (experiments/01), combined by rules "
                     "that fit nothing", "rules": report,
