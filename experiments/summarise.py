@@ -387,6 +387,23 @@ def table():
                       f"{pct(r['worst_source_accuracy'])} |"
                       for name, r in rules["gates"].items()]
             lines.append("")
+    cue = load("17_human_face_cue")
+    if cue:
+        fires = cue["cascade_fires"]
+        lines += ["### 17 the human-face cascade in the photo check "
+                  "(`python experiments/17_human_face_cue.py`)", "",
+                  "It fires on " + ", ".join(f"{cell} {pct(v)}" for cell, v in fires.items()
+                                             if v >= 0.01) + "; under 1% elsewhere.", "",
+                  "| check (uncalibrated boosters) | photos flagged | per photo source | "
+                  "drawings flagged | worst drawing source |", "|---|---|---|---|---|"]
+        for name, v in cue["variants"].items():
+            worst = max(v["drawings_flagged_per_source"].items(), key=lambda kv: kv[1])
+            per = ", ".join(f"{s} {pct(x)}" for s, x in v["photos_flagged_per_source"].items())
+            lines.append(f"| {name} | {pct(v['photos_flagged'])} | {per} | "
+                         f"{pct(v['drawings_flagged'])} | {worst[0]} {pct(worst[1])} |")
+        sk = cue["scikit_image_photos"]
+        lines += ["", f"The shipped model on scikit-image's {len(sk)} colour photographs: "
+                  + "; ".join(f"{name} {a['verdict']}" for name, a in sk.items()) + ".", ""]
     cam = load("14_camera_cues")
     if cam:
         lines += camera_table(cam)
