@@ -83,9 +83,7 @@ def main():
     scored = {"fitted combiner (shipped)": proba["stack"][d],
               "structure alone": proba["structure"][d], "local alone": proba["local"][d],
               **rules(proba["structure"][d], proba["local"][d])}
-    # The gates read each image's own row of the training table (no degraded copies).
-    table = data.full.without_augmented()
-    X = table.X[np.argsort(table.origin)][d]
+    X = data.image_rows()[d]
     names = feature_names(recipe["table_families"])
     screened = {"no gate (baseline of the screen)": gated(scored["structure alone"],
                                                           scored["local alone"], y, sources)}

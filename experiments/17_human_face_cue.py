@@ -41,8 +41,7 @@ def main():
     variants = {"shipped families": shipped,
                 "with the human-face cascade": [*shipped, cue],
                 "with the face family (contaminated)": shipped + face}
-    rows = data.full.without_augmented()
-    fires = rows.X[np.argsort(rows.origin), cue] > 0
+    fires = data.image_rows()[:, cue] > 0
     fired = {}
     for source in np.unique(data.sources):
         for label in np.unique(data.labels[data.sources == source]):

@@ -126,6 +126,12 @@ class Data:
             cached.parent.mkdir(parents=True, exist_ok=True)
             np.save(cached, self.groups)
 
+    def image_rows(self):
+        """Each dataset image's own row of ``full`` (its degraded copy left out), in the
+        dataset's order: shape (n_images, n_features)."""
+        rows = self.full.without_augmented()
+        return rows.X[np.argsort(rows.origin)]
+
 
 def write_json(out, name, payload, started):
     out.mkdir(parents=True, exist_ok=True)
