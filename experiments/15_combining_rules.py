@@ -48,15 +48,17 @@ def gated(structure, local, y, sources, gate=None):
     ``gate``, the gate and its products with them), each source scored by one fitted on
     the other sources' views, every (source, label) cell weighing alike."""
     odds_s, odds_l = (logit(np.clip(p, 1e-6, 1 - 1e-6)) for p in (structure, local))
-    columns = [odds_s, odds_l]
-    if gate is not None:
-        g = (gate - gate.mean()) / (gate.std() or 1.0)
-        columns += [g, odds_s * g, odds_l * g]
-    design = np.column_stack(columns)
     weight = source_weights(sources, y)
     out = np.empty(len(y))
     for source in np.unique(sources):
         test = sources == source
+        columns = [odds_s, odds_l]
+        if gate is not None:
+            # The gate is centred and scaled on the fold's own sources, so the graded
+            # source never shapes its own design.
+            g = (gate - gate[~test].mean()) / (gate[~test].std() or 1.0)
+            columns += [g, odds_s * g, odds_l * g]
+        design = np.column_stack(columns)
         mu, sd = design[~test].mean(0), design[~test].std(0) + 1e-12
         fitted = LogisticRegression(max_iter=2000).fit(
             (design[~test] - mu) / sd, y[~test], sample_weight=weight[~test])
