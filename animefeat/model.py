@@ -293,11 +293,14 @@ class AnimefeatModel:
 
     @property
     def local_grid(self):
-        """``{"step", "sizes"}`` of the patches the local head reads, or None without one."""
+        """``{"step", "sizes", "min_line_share"}`` of the patches the local head reads
+        (:func:`animefeat.features.local.dense_sift`), or None without one."""
         if self.local is None:
             return None
         grid = self.card["hyperparameters"]["local"]["grid"]
-        return {"step": int(grid["step"]), "sizes": tuple(int(s) for s in grid["sizes"])}
+        # Cards before the line filter read every textured patch.
+        return {"step": int(grid["step"]), "sizes": tuple(int(s) for s in grid["sizes"]),
+                "min_line_share": float(grid.get("min_line_share", 0.0))}
 
     def patches(self, image):
         """The dense SIFT patches the local head reads (None without a local head).

@@ -17,6 +17,7 @@ Descriptors (:func:`animefeat.features.local.dense_sift` at the working side) ar
     python experiments/11_local_descriptors.py --name all-patches --min-contrast 0 --background
     python experiments/11_local_descriptors.py --name figure-32 --components 32
     python experiments/11_local_descriptors.py --name hog --descriptor hog --pca 32
+    python experiments/11_local_descriptors.py --name on-lines --min-line-share 0.03
 
 ``--descriptor hog`` describes the same patches (the same grid, the same flat and
 background patches left out) by a HOG block instead of SIFT: 2 x 2 cells of 9 unsigned
@@ -52,10 +53,10 @@ def _hog():
     return cv2.HOGDescriptor((16, 16), (16, 16), (8, 8), (8, 8), 9)
 
 
-def dense_hog(work, *, step, sizes, min_contrast, background):
+def dense_hog(work, *, step, sizes, min_contrast, background, min_line_share=0.0):
     """A HOG block (36 values) for each patch :func:`dense_sift` keeps, in its order."""
     patches = dense_sift(work, step=step, sizes=sizes, min_contrast=min_contrast,
-                         background=background)
+                         background=background, min_line_share=min_line_share)
     grey = grey_uint8(work)
     out = np.zeros((len(patches.positions), 36), np.float32)
     hog = _hog()
@@ -80,10 +81,13 @@ def _hog_of(path, index, grid, degraded, seed):
     return dense_hog(working_copy(rgb, side=SIDE), **grid)
 
 
-def hog_sets(dataset, *, step, sizes, min_contrast, background, degraded, seed, n_jobs):
+def hog_sets(dataset, *, step, sizes, min_contrast, background, min_line_share, degraded,
+             seed, n_jobs):
     """Every image's dense HOG blocks (cached like the SIFT sets)."""
     grid = {"step": step, "sizes": tuple(sizes), "min_contrast": min_contrast,
             "background": background}
+    if min_line_share:  # the key of the cache before the line filter stays
+        grid["min_line_share"] = min_line_share
     key = hashlib.sha256(json.dumps({"data": dataset.manifest_sha256, **grid, "side": SIDE,
                                      "degraded": degraded, "seed": seed},
                                     sort_keys=True).encode()).hexdigest()[:16]
@@ -116,6 +120,9 @@ def main():
                    help="train on each image's degraded copy too (scored on originals)")
     p.add_argument("--max-descriptors", type=int, default=100_000)
     p.add_argument("--descriptor", choices=["sift", "hog"], default="sift")
+    p.add_argument("--min-line-share", type=float, default=0.0,
+                   help="leave out patches whose square holds a smaller share of line "
+                        "pixels")
     args = p.parse_args()
     started = time.time()
     dataset = read_dataset(args.data)
@@ -123,7 +130,7 @@ def main():
     sources = np.asarray(dataset.sources)
     drawn = np.flatnonzero(np.isin(labels, ["anime", "cartoon"]))
     grid = {"step": args.step, "sizes": args.sizes, "min_contrast": args.min_contrast,
-            "background": args.background}
+            "background": args.background, "min_line_share": args.min_line_share}
 
     def describe(degraded):
         if args.descriptor == "hog":
@@ -162,7 +169,7 @@ def main():
     for c in args.C:
         report = metrics(y[drawn], proba[c][drawn], sources[drawn])
         variants[f"{args.name} C={c:g}"] = {
-            "settings": {"descriptor": args.descriptor,
+            "settings": {"descriptor": args.descriptor, "min_line_share": args.min_line_share,
                          "components": args.components, "pca": args.pca, "C": c,
                          "step": args.step, "sizes": args.sizes, "side": SIDE,
                          "min_contrast": args.min_contrast, "background": args.background,

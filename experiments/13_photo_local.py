@@ -72,7 +72,7 @@ def main():
                     "encoder and logistic regression fitted on the other sources; "
                     "thresholds chosen without the graded source",
         "settings": {"C": args.C, "components": args.components, "pca": 64,
-                     "grid": {"step": LOCAL_GRID["step"], "sizes": list(LOCAL_GRID["sizes"])}},
+                     "grid": {**LOCAL_GRID, "sizes": list(LOCAL_GRID["sizes"])}},
         "drawing_check": report}, started)
 
 

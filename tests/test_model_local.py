@@ -16,7 +16,7 @@ def model(local_model_path):
 
 def test_the_local_head_and_combiner_survive_save_and_load(model, local_model_path):
     assert model.local is not None and model.combiner is not None
-    assert model.local_grid == {"step": 8, "sizes": (16, 32)}
+    assert model.local_grid == {"step": 8, "sizes": (16, 32), "min_line_share": 0.03}
     card = model.card["hyperparameters"]
     assert card["local"]["n_components"] == 4
     assert set(card["combiner_weights"]) == {"structure", "local", "intercept"}

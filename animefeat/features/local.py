@@ -6,7 +6,10 @@ patches are encoded against a codebook learnt from data (:mod:`animefeat.encode`
 This module is the pure part: one image in, its patches out. Near-uniform patches (a
 flat page, sky, an empty fill) describe the framing, not the drawing, and patches
 centred on the flat background that touches the border are not the figure: both are
-left out.
+left out. So, optionally, are patches with few line pixels: painted backgrounds (night
+skies, walls, foliage) carry texture but few thin dark strokes, and the local patterns
+learnt there tell one studio's backgrounds from another's rather than anime from
+cartoon.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import numpy as np
 
 from ..preprocess import as_working_copy
 from ._util import grey_uint8
+from .lines import line_mask
 
 __all__ = ["DESCRIPTOR_SIZE", "LocalDescriptors", "dense_sift"]
 
@@ -63,7 +67,7 @@ class LocalDescriptors:
 
 
 def dense_sift(image, *, step=8, sizes=(16, 32), min_contrast=0.02, background=False,
-               side=256):
+               min_line_share=0.0, side=256):
     """SIFT descriptors of patches on a regular grid, flat and background patches left out.
 
     Parameters
@@ -80,6 +84,10 @@ def dense_sift(image, *, step=8, sizes=(16, 32), min_contrast=0.02, background=F
     background : bool
         Keep patches centred on the flat background that touches the border (left out
         by default: they describe the framing, not the figure).
+    min_line_share : float
+        Patches whose square holds a smaller share of line pixels
+        (:func:`animefeat.features.lines.line_mask`) are left out (0 keeps them all).
+        A one-pixel stroke across a 16-px patch is a share of 1/16.
     side : int
         Long side of the working copy, in pixels.
 
@@ -91,13 +99,14 @@ def dense_sift(image, *, step=8, sizes=(16, 32), min_contrast=0.02, background=F
     work = as_working_copy(image, side=side)
     # Kept with the working copy, as its other shared intermediates are: the answer and
     # the page's map both read the same patches of one copy.
-    key = ("dense_sift", step, tuple(sizes), min_contrast, background)
+    key = ("dense_sift", step, tuple(sizes), min_contrast, background, min_line_share)
     if key not in work.cache:
-        work.cache[key] = _dense_sift(work, step, sizes, min_contrast, background)
+        work.cache[key] = _dense_sift(work, step, sizes, min_contrast, background,
+                                      min_line_share)
     return work.cache[key]
 
 
-def _dense_sift(work, step, sizes, min_contrast, background):
+def _dense_sift(work, step, sizes, min_contrast, background, min_line_share):
     grey = grey_uint8(work)
     h, w = grey.shape
     positions, diameters = [], []
@@ -113,6 +122,8 @@ def _dense_sift(work, step, sizes, min_contrast, background):
                 else np.ones(len(centres), bool))
         if not background:
             keep &= work.foreground[centres[:, 1].astype(int), centres[:, 0].astype(int)]
+        if min_line_share > 0:
+            keep &= _on_lines(work, centres, size, min_line_share)
         positions.append(centres[keep])
         diameters.append(np.full(int(keep.sum()), float(size)))
     positions = np.concatenate(positions) if positions else np.zeros((0, 2))
@@ -146,6 +157,16 @@ def _describe(grey, centres, size):
     if len(found) != len(keypoints):
         raise RuntimeError("OpenCV's SIFT dropped grid patches")
     return descriptors.astype(np.float64)
+
+
+def _on_lines(work, centres, size, min_line_share):
+    """Whether the square patch of ``size`` around each centre holds at least
+    ``min_line_share`` of line pixels (outside the picture counts as no line)."""
+    lines = line_mask(work).astype(np.float32)
+    share = cv2.boxFilter(lines, -1, (size, size), borderType=cv2.BORDER_CONSTANT)
+    # float32 box sums of 0/1 values: a hair of rounding must not drop a patch that
+    # holds exactly the share asked for.
+    return share[centres[:, 1].astype(int), centres[:, 0].astype(int)] >= min_line_share - 1e-6
 
 
 def _textured(grey, centres, size, min_contrast):

@@ -212,7 +212,7 @@ def train(data, *, name="anime-cartoon", version="1", families=None, seed=0, sea
                                     rows=np.flatnonzero(drawings))
     if local:
         card["hyperparameters"]["local"] = {
-            "grid": {"step": LOCAL_GRID["step"], "sizes": list(LOCAL_GRID["sizes"])},
+            "grid": {**LOCAL_GRID, "sizes": list(LOCAL_GRID["sizes"])},
             **_local_params(local), "degraded_copies": LOCAL_COPIES,
             "combiner": "logistic regression on the structure's raw log-odds and the local "
                         "head's, fitted on out-of-fold log-odds of 4 groups of whole sources"}

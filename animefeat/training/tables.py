@@ -226,14 +226,14 @@ def _descriptors_of(path, index, grid, side, degraded, seed):
 
 
 def descriptor_sets(dataset, *, step=8, sizes=(16, 32), min_contrast=0.02, background=False,
-                    degraded=False, seed=0, side=WORK_SIDE, n_jobs=None, cache_dir=None,
-                    progress=True):
+                    min_line_share=0.0, degraded=False, seed=0, side=WORK_SIDE, n_jobs=None,
+                    cache_dir=None, progress=True):
     """Every image's dense SIFT descriptors (:func:`~animefeat.features.local.dense_sift`).
 
     Parameters
     ----------
     dataset : Dataset or str or Path
-    step, sizes, min_contrast, background
+    step, sizes, min_contrast, background, min_line_share
         The grid and the patches left out (:func:`~animefeat.features.local.dense_sift`).
     degraded : bool
         Describe each image's degraded copy (:func:`degrade`, seeded by ``seed`` and the
@@ -253,11 +253,13 @@ def descriptor_sets(dataset, *, step=8, sizes=(16, 32), min_contrast=0.02, backg
     """
     dataset = read_dataset(dataset) if isinstance(dataset, (str, Path)) else dataset
     grid = {"step": step, "sizes": tuple(sizes), "min_contrast": min_contrast,
-            "background": background}
+            "background": background, "min_line_share": min_line_share}
     spec = {"data": dataset.manifest_sha256, "step": step, "sizes": list(sizes), "side": side,
             "v": 4}
     if min_contrast != 0.02 or background:  # the defaults keep the keys of earlier caches
         spec.update(min_contrast=min_contrast, background=background)
+    if min_line_share:
+        spec.update(min_line_share=min_line_share)
     if degraded:
         spec.update(degraded={"seed": seed, "augmentation": ["log-uniform", AUGMENT_QUALITY,
                                                             MIN_AUGMENT_SIDE]})

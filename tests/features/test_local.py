@@ -100,3 +100,33 @@ def test_a_working_copy_keeps_its_patches_for_the_next_reader():
     assert dense_sift(work, sizes=(32,), side=256) is not first  # other settings, own entry
     fresh = dense_sift(noise(), sizes=(16,), side=256)
     np.testing.assert_array_equal(fresh.descriptors, first.descriptors)
+
+
+def waves_and_a_line(size=256, line_x=192):
+    """Smooth grey waves (textured, with no thin dark stroke) and one black vertical
+    line, 2 px wide, at ``line_x``."""
+    x = np.arange(size)
+    grey = (130 + 60 * np.sin(2 * np.pi * x / 64)).astype(np.uint8)
+    image = np.repeat(np.repeat(grey[None, :, None], size, axis=0), 3, axis=2)
+    image[:, line_x:line_x + 2] = 0
+    return image
+
+
+def test_the_line_filter_keeps_only_patches_over_strokes():
+    # Without the filter the waves give patches everywhere; with it, only the patches
+    # whose 16-px square [x - 8, x + 8) holds the line's columns 192-193 are kept.
+    image = waves_and_a_line()
+    every = dense_sift(image, sizes=(16,), side=256)
+    on_lines = dense_sift(image, sizes=(16,), min_line_share=0.03, side=256)
+    assert (every.positions[:, 0] < 150).sum() > 100
+    xs = set(on_lines.positions[:, 0].tolist())
+    assert xs == {192.0, 200.0}
+    assert len(on_lines) == 2 * len(range(8, 256 - 8 + 1, 8))
+
+
+def test_the_line_filter_reads_the_share_of_the_patch():
+    # The 2-px line fills 2/16 of a 16-px patch it crosses: kept at a share of 1/8,
+    # dropped at anything above.
+    image = waves_and_a_line()
+    assert len(dense_sift(image, sizes=(16,), min_line_share=2 / 16, side=256)) > 0
+    assert len(dense_sift(image, sizes=(16,), min_line_share=2 / 16 + 0.01, side=256)) == 0
