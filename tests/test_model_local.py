@@ -1,6 +1,8 @@
 """The model with a local head (format 3): save/load, the combined answer, its reasons and
 the patch shares. Trained on synthetic drawings; scored on seeds it never saw."""
 
+import copy
+
 import pytest
 from scipy.special import expit
 from synth import anime, cartoon, encode
@@ -20,6 +22,14 @@ def test_the_local_head_and_combiner_survive_save_and_load(model, local_model_pa
     card = model.card["hyperparameters"]
     assert card["local"]["n_components"] == 4
     assert set(card["combiner_weights"]) == {"structure", "local", "intercept"}
+
+
+def test_a_card_from_before_the_line_filter_reads_every_textured_patch(model):
+    # Cards written before min_line_share existed keep their patches: no line filter.
+    old = copy.copy(model)
+    old.card = copy.deepcopy(model.card)
+    del old.card["hyperparameters"]["local"]["grid"]["min_line_share"]
+    assert old.local_grid == {"step": 8, "sizes": (16, 32), "min_line_share": 0.0}
 
 
 def test_the_answer_is_the_combiner_on_both_views(model):
