@@ -109,6 +109,8 @@ def dense_sift(image, *, step=8, sizes=(16, 32), min_contrast=0.02, background=F
 def _dense_sift(work, step, sizes, min_contrast, background, min_line_share):
     grey = grey_uint8(work)
     h, w = grey.shape
+    # The line mask as box-filterable values, once for every patch size.
+    lines = line_mask(work).astype(np.float32) if min_line_share > 0 else None
     positions, diameters = [], []
     for size in sizes:
         half = size // 2
@@ -118,12 +120,13 @@ def _dense_sift(work, step, sizes, min_contrast, background, min_line_share):
             continue
         yy, xx = np.meshgrid(ys, xs, indexing="ij")
         centres = np.column_stack([xx.ravel(), yy.ravel()])
-        keep = (_textured(work.grey, centres, size, min_contrast) if min_contrast > 0
+        at = (centres[:, 1].astype(int), centres[:, 0].astype(int))  # (rows, cols)
+        keep = (_textured(work.grey, at, size, min_contrast) if min_contrast > 0
                 else np.ones(len(centres), bool))
         if not background:
-            keep &= work.foreground[centres[:, 1].astype(int), centres[:, 0].astype(int)]
-        if min_line_share > 0:
-            keep &= _on_lines(work, centres, size, min_line_share)
+            keep &= work.foreground[at]
+        if lines is not None:
+            keep &= _on_lines(lines, at, size, min_line_share)
         positions.append(centres[keep])
         diameters.append(np.full(int(keep.sum()), float(size)))
     positions = np.concatenate(positions) if positions else np.zeros((0, 2))
@@ -159,21 +162,22 @@ def _describe(grey, centres, size):
     return descriptors.astype(np.float64)
 
 
-def _on_lines(work, centres, size, min_line_share):
-    """Whether the square patch of ``size`` around each centre holds at least
-    ``min_line_share`` of line pixels (outside the picture counts as no line)."""
-    lines = line_mask(work).astype(np.float32)
+def _on_lines(lines, at, size, min_line_share):
+    """Whether the square patch of ``size`` around each centre (``at``: their rows and
+    columns) holds at least ``min_line_share`` of line pixels (``lines``: the line mask
+    as float32 0/1; outside the picture counts as no line)."""
     share = cv2.boxFilter(lines, -1, (size, size), borderType=cv2.BORDER_CONSTANT)
     # float32 box sums of 0/1 values: a hair of rounding must not drop a patch that
     # holds exactly the share asked for.
-    return share[centres[:, 1].astype(int), centres[:, 0].astype(int)] >= min_line_share - 1e-6
+    return share[at] >= min_line_share - 1e-6
 
 
-def _textured(grey, centres, size, min_contrast):
-    """Whether the square patch of ``size`` around each centre has grey standard
-    deviation of at least ``min_contrast`` (box filters: one pass per size)."""
+def _textured(grey, at, size, min_contrast):
+    """Whether the square patch of ``size`` around each centre (``at``: their rows and
+    columns) has grey standard deviation of at least ``min_contrast`` (box filters: one
+    pass per size)."""
     mean = cv2.boxFilter(grey, cv2.CV_64F, (size, size), borderType=cv2.BORDER_REFLECT)
     mean_sq = cv2.boxFilter(grey * grey, cv2.CV_64F, (size, size),
                             borderType=cv2.BORDER_REFLECT)
     std = np.sqrt(np.maximum(mean_sq - mean * mean, 0.0))
-    return std[centres[:, 1].astype(int), centres[:, 0].astype(int)] >= min_contrast
+    return std[at] >= min_contrast
