@@ -2,7 +2,8 @@
 
 For the shipped check and for variants with a family added (``--with``, default the
 face family, whose drawn-face detector was trained on some of the evaluation sources)
-or removed (``--without``), the held-out protocol of 01: every source left out in turn,
+or removed (``--without``), or reading only the families named (``--only``, one
+variant per use: for example the style head's own, which cost the check nothing), the held-out protocol of 01: every source left out in turn,
 photo sources too (a photo source is scored by a check that learnt photographs from the
 other photo source only), each source graded at a threshold chosen without it. Beside
 it, ``fitted_on_graded``: the rule before #28, one threshold chosen on every drawing
@@ -10,7 +11,8 @@ source, the graded one too. Per variant, the check's cost: the median time, on o
 and a 512-px drawing, of the families it reads that the style head does not (issue
 #26's budget is 2 ms).
 
-    python experiments/10_photo_check.py [--with face] [--without shading] [--data DIR]
+    python experiments/10_photo_check.py [--with face] [--without shading]
+        [--only edges lines hog] [--data DIR]
 """
 
 import time
@@ -64,6 +66,8 @@ def main():
                    help="families to add to the check, one variant each")
     p.add_argument("--without", nargs="*", default=[],
                    help="families to leave out of the check, one variant each")
+    p.add_argument("--only", nargs="+", action="append", default=[],
+                   help="the families a variant of the check reads (repeat for more variants)")
     args = p.parse_args()
     started = time.time()
     data = Data(args)  # every family
@@ -72,6 +76,7 @@ def main():
     variants = {"shipped": shipped}
     variants.update({f"with {f}": union_families(shipped, [f]) for f in args.add})
     variants.update({f"without {f}": [g for g in shipped if g != f] for f in args.without})
+    variants.update({f"only {'+'.join(fams)}": list(fams) for fams in args.only})
     report = {"protocol": "as experiments/01's photo check", "variants": {}}
     for name, families in variants.items():
         if name == "shipped":
