@@ -199,6 +199,13 @@ def test_shipped_model_reads_nothing_learnt_from_evaluation_sources(shipped):
     assert not set(DETECTOR_FAMILIES) & set(shipped.families)
 
 
+def test_shipped_photo_check_reads_the_training_default(shipped):
+    # The rebuild command in models/README.md passes no --drawing-families.
+    from animefeat.training import DRAWING_FAMILIES
+
+    assert shipped.drawing_families == DRAWING_FAMILIES
+
+
 def test_shipped_card_reports_the_honest_protocol(shipped):
     metrics = shipped.card["metrics"]
     nested = metrics["nested_leave_one_source_out"]
