@@ -1,15 +1,15 @@
 """10: what each family is worth to the photo check, with the drawn-face detector's share.
 
-For the shipped check and for variants with a family added (``--with``, default the
-face family, whose drawn-face detector was trained on some of the evaluation sources)
-or removed (``--without``), or reading only the families named (``--only``, one
-variant per use: for example the style head's own, which cost the check nothing), the held-out protocol of 01: every source left out in turn,
-photo sources too (a photo source is scored by a check that learnt photographs from the
-other photo source only), each source graded at a threshold chosen without it. Beside
-it, ``fitted_on_graded``: the rule before #28, one threshold chosen on every drawing
-source, the graded one too. Per variant, the check's cost: the median time, on one core
-and a 512-px drawing, of the families it reads that the style head does not (issue
-#26's budget is 2 ms).
+For the shipped check and for variants with a family added (``--with``, default the face
+family, whose drawn-face detector was trained on some of the evaluation sources) or
+removed (``--without``), or reading only the families named (``--only``, one variant per
+use: for example the style head's own, which cost the check nothing), the held-out
+protocol of 01: every source left out in turn, photo sources too (a photo source is
+scored by a check that learnt photographs from the other photo source only), each source
+graded at a threshold chosen without it. Beside it, ``fitted_on_graded``: the rule
+before #28, one threshold chosen on every drawing source, the graded one too. Per
+variant, the check's cost: the median time, on one core and a 512-px drawing, of the
+families it reads that the style head does not (issue #26's budget is 2 ms).
 
     python experiments/10_photo_check.py [--with face] [--without shading]
         [--only edges lines hog] [--data DIR]
