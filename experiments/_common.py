@@ -18,6 +18,7 @@ from animefeat.model import (
     DEFAULT_MODEL,
     card_path,
     environment,
+    load_model,
     union_families,
 )
 from animefeat.preprocess import WORK_SIDE
@@ -191,7 +192,9 @@ def shipped_stack(args, recipe, data, held_out):
     local = shipped_card()["hyperparameters"].get("local")
     if not local:
         return None, None
-    grid = {"step": local["grid"]["step"], "sizes": tuple(local["grid"]["sizes"])}
+    # The patches the shipped local head reads, its line filter included (as the model
+    # reads its card).
+    grid = load_model().local_grid
     cache = RESULTS / "cache"
     sets = descriptor_sets(data.dataset, side=data.side, n_jobs=args.jobs, cache_dir=cache,
                            **grid)
@@ -204,7 +207,7 @@ def shipped_stack(args, recipe, data, held_out):
     proba, weights = stacked_leave_one_source_out(
         data.full, data.y, sets, choices=choices, of=recipe["table_families"],
         mask=data.drawings, seed=recipe["seed"], cache_dir=cache, copies=copies,
-        local_params={k: local[k] for k in LOCAL_PARAMS})
+        local_params={k: local[k] for k in LOCAL_PARAMS}, grid=grid)
     d = data.drawings
     report = stacked_report(data.y[d], {v: p[d] for v, p in proba.items()}, data.sources[d])
     report["combiner_weights"] = weights
@@ -213,7 +216,7 @@ def shipped_stack(args, recipe, data, held_out):
         data.full, data.y, sets, groups=data.groups, of=recipe["table_families"],
         recipe={"families": recipe["families"], "params": recipe["params"], "augment": True},
         mask=data.drawings, seed=recipe["seed"], cache_dir=cache, copies=copies,
-        local_params={k: local[k] for k in LOCAL_PARAMS})
+        local_params={k: local[k] for k in LOCAL_PARAMS}, grid=grid)
     report["cv"] = metrics(data.y[d], cv["stack"][d], data.sources[d])
     return report, proba
 

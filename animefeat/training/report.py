@@ -192,7 +192,7 @@ def structure_fitter(table, y, images, *, params, seed=0):
 
 def stacked_leave_one_source_out(full, y, sets, *, choices, of=None, mask=None, seed=0,
                                  local_params=None, inner_folds=4, cache_dir=None,
-                                 progress=True, copies=None):
+                                 progress=True, copies=None, grid=None):
     """Leave-one-source-out of the combined style head (:mod:`animefeat.stack`).
 
     For each source left out, on the other sources alone: the structural booster of
@@ -223,6 +223,10 @@ def stacked_leave_one_source_out(full, y, sets, *, choices, of=None, mask=None, 
     copies : list of ndarray, optional
         Every image's degraded copy's descriptors (``descriptor_sets(degraded=True)``):
         the local head trains on them too (:func:`animefeat.stack.fit_stack`).
+    grid : dict, optional
+        The :func:`~animefeat.features.local.dense_sift` keywords ``sets`` were described
+        with (:data:`~animefeat.stack.LOCAL_GRID` by default): part of the cache key, so
+        answers read from the cache are those of these patches.
 
     Returns
     -------
@@ -252,12 +256,17 @@ def stacked_leave_one_source_out(full, y, sets, *, choices, of=None, mask=None, 
             "of": of, "source": str(source), "recipe": recipe, "local": local_params,
             "inner_folds": inner_folds, "n_test": len(test), "seed": seed,
             **({"local_copies": True} if copies is not None else {}),
-            "grid": {k: list(v) if isinstance(v, tuple) else v for k, v in LOCAL_GRID.items()}},
-            fold)
+            "grid": _grid_key(grid)}, fold)
         for k, view in enumerate(("structure", "local", "stack")):
             proba[view][test] = out["p"][:, k]
         weights[str(source)] = out["weights"]
     return proba, weights
+
+
+def _grid_key(grid):
+    """A patch grid (``LOCAL_GRID`` when None) as the JSON a cache key holds."""
+    grid = LOCAL_GRID if grid is None else grid
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in grid.items()}
 
 
 def stacked_report(y, proba, sources):
@@ -304,13 +313,13 @@ def _stacked_fold(full, y, sets, copies, train, test, *, recipe, of, seed, local
 
 def stacked_cross_validate(full, y, sets, *, recipe, groups, of=None, mask=None, seed=0,
                            local_params=None, inner_folds=4, cache_dir=None, progress=True,
-                           copies=None, n_splits=5):
+                           copies=None, grid=None, n_splits=5):
     """Pooled CV of the combined head: grouped (near-duplicates), stratified (source x
     label) folds, as :func:`~animefeat.training.cross_validate` makes them.
 
     Parameters
     ----------
-    full, y, sets, of, mask, seed, local_params, inner_folds, cache_dir, progress, copies
+    full, y, sets, of, mask, seed, local_params, inner_folds, cache_dir, progress, copies, grid
         As in :func:`stacked_leave_one_source_out`.
     recipe : dict
         The structural recipe (``families``, ``params``, ``augment``).
@@ -343,5 +352,6 @@ def stacked_cross_validate(full, y, sets, *, recipe, groups, of=None, mask=None,
     out = _cached_part(cache_dir, full, "stacked-cv", {
         "of": of, "recipe": recipe, "local": local_params, "inner_folds": inner_folds,
         "seed": seed, "n_splits": n_splits, "n": int(mask.sum()),
-        **({"local_copies": True} if copies is not None else {})}, compute)
+        **({"local_copies": True} if copies is not None else {}), "grid": _grid_key(grid)},
+        compute)
     return {view: out["p"][:, k] for k, view in enumerate(("structure", "local", "stack"))}

@@ -57,3 +57,24 @@ def test_stacked_cv_scores_every_image_once_out_of_fold():
                                    local_params=SMALL_LOCAL, inner_folds=3, progress=False)
     assert np.isfinite(proba["stack"]).all()
     assert ((proba["stack"] >= 0.5) == y).mean() >= 0.95  # both views tell them apart
+
+
+def test_stacked_cv_cached_for_one_patch_grid_is_not_read_for_another(tmp_path):
+    from animefeat.training import stacked_cross_validate
+
+    table, sets, y, _ = _two_views(flipped="none")
+    table.key = "table"  # a cached table: its held-out answers are kept
+    # The same images described on another grid: here patches that say the opposite.
+    _, other_sets, _, _ = _two_views(flipped="s0")
+    recipe = {"families": None, "params": SMALL_BOOSTER, "augment": False}
+
+    def run(sets, grid):
+        return stacked_cross_validate(table, y, sets, recipe=recipe, groups=np.arange(len(y)),
+                                      local_params=SMALL_LOCAL, inner_folds=3, progress=False,
+                                      cache_dir=tmp_path, grid=grid)["local"]
+
+    first = run(sets, {"step": 8, "sizes": (16, 32), "min_line_share": 0.0})
+    again = run(other_sets, {"step": 8, "sizes": (16, 32), "min_line_share": 0.0})
+    other = run(other_sets, {"step": 8, "sizes": (16, 32), "min_line_share": 0.03})
+    np.testing.assert_array_equal(again, first)  # the same grid: read from the cache
+    assert not np.array_equal(other, first)  # another grid: its own patches, fitted anew
